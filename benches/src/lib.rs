@@ -1,0 +1,2 @@
+//! Shared helpers for framecheck's criterion benchmarks.
+#![forbid(unsafe_code)]
