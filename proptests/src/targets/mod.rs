@@ -1,0 +1,1 @@
+//! Fuzz target bodies: the logic behind `fuzz/fuzz_targets/*.rs`.
