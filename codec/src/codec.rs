@@ -16,7 +16,7 @@ use bytes::{Buf, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::{
-    error::{CodecError, FramePart, FrameError},
+    error::{CodecError, FrameError, FramePart},
     frame::Frame,
     header::Header,
     limits::Limits,
@@ -43,7 +43,7 @@ use crate::{
 /// let mut codec = HeaderCodec::new();
 /// let mut buf = BytesMut::new();
 /// codec.encode(Frame::new(&b"hi"[..]), &mut buf).unwrap();
-/// assert_eq!(&buf[..], b"\x0e\0\0\0{\"data_size\":2}hi");
+/// assert_eq!(&buf[..], b"\x0f\0\0\0{\"data_size\":2}hi");
 /// assert_eq!(codec.decode(&mut buf).unwrap().unwrap().body, &b"hi"[..]);
 ///
 /// // A header length of -1: the stream is corrupt.
@@ -153,24 +153,16 @@ impl Decoder for HeaderCodec {
     }
 }
 
-impl Encoder<&Frame> for HeaderCodec {
+impl Encoder<Frame> for HeaderCodec {
     type Error = CodecError;
 
     /// Appends the frame to `dst`.
     ///
     /// Refuses, leaving `dst` as it was, a frame whose header's `data_size`
     /// disagrees with its body or that exceeds the limits.
-    fn encode(&mut self, frame: &Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
+    fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
         wire::encode_prefix(&frame.header, frame.body.len(), &self.limits, dst)?;
         dst.extend_from_slice(&frame.body);
         Ok(())
-    }
-}
-
-impl Encoder<Frame> for HeaderCodec {
-    type Error = CodecError;
-
-    fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
-        self.encode(&frame, dst)
     }
 }

@@ -132,7 +132,8 @@ fn syntax_message(e: &serde_json::Error) -> String {
 
 impl Serialize for Header {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let len = 1 + usize::from(self.filename.is_some())
+        let len = 1
+            + usize::from(self.filename.is_some())
             + usize::from(self.hash.is_some())
             + self.extra.len();
         let mut map = s.serialize_map(Some(len))?;
@@ -323,7 +324,8 @@ impl<'de> Deserialize<'de> for DataSize {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
                 // serde_json reads integer literals beyond u64 as floats.
-                let beyond_64_bits = v >= 18_446_744_073_709_551_616.0 || v < -9_223_372_036_854_775_808.0;
+                let beyond_64_bits =
+                    !(-9_223_372_036_854_775_808.0..18_446_744_073_709_551_616.0).contains(&v);
                 Ok(Err(if v.fract() == 0.0 && beyond_64_bits {
                     FrameError::DataSizeTooLarge { approx: v }
                 } else {
@@ -391,10 +393,9 @@ mod tests {
     #[test]
     fn parse_python_style_header() {
         // json.dumps({"filename": "a.txt", "data_size": 5, "hash": "ab", "mode": 420})
-        let h = Header::parse(
-            br#"{"filename": "a.txt", "data_size": 5, "hash": "ab", "mode": 420}"#,
-        )
-        .unwrap();
+        let h =
+            Header::parse(br#"{"filename": "a.txt", "data_size": 5, "hash": "ab", "mode": 420}"#)
+                .unwrap();
         assert_eq!(h.data_size, 5);
         assert_eq!(h.filename.as_deref(), Some("a.txt"));
         assert_eq!(h.hash.as_deref(), Some("ab"));

@@ -95,7 +95,11 @@ impl Decoder for StrictLengthCodec {
             return Ok(Some(frame));
         }
         if self.in_frame || !buf.is_empty() {
-            let at = if self.in_frame { "body" } else { "length field" };
+            let at = if self.in_frame {
+                "body"
+            } else {
+                "length field"
+            };
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(

@@ -36,8 +36,10 @@ pub mod strategy;
 pub mod wire;
 
 pub use crate::codec::HeaderCodec;
-pub use crate::error::{CodecError, FramePart, FrameError, JsonType};
+pub use crate::error::{CodecError, FrameError, FramePart, JsonType};
 pub use crate::frame::Frame;
 pub use crate::header::{Header, DATA_SIZE, FILENAME, HASH};
 pub use crate::length::StrictLengthCodec;
-pub use crate::limits::{Limits, DEFAULT_MAX_BODY_LEN, DEFAULT_MAX_HEADER_LEN, MAX_HEADER_LEN_FIELD};
+pub use crate::limits::{
+    Limits, DEFAULT_MAX_BODY_LEN, DEFAULT_MAX_HEADER_LEN, MAX_HEADER_LEN_FIELD,
+};

@@ -35,8 +35,7 @@ pub const LENGTH_FIELD_LEN: usize = 4;
 /// ```
 pub fn decode_header_len(field: [u8; 4], limits: &Limits) -> Result<usize, FrameError> {
     let declared = i32::from_le_bytes(field);
-    let len = u32::try_from(declared)
-        .map_err(|_| FrameError::NegativeHeaderLength { declared })?;
+    let len = u32::try_from(declared).map_err(|_| FrameError::NegativeHeaderLength { declared })?;
     match usize::try_from(len) {
         Ok(n) if n <= limits.header() => Ok(n),
         _ => Err(FrameError::HeaderTooLong {
@@ -103,11 +102,11 @@ pub fn body_len(header: &Header, limits: &Limits) -> Result<usize, FrameError> {
 ///
 /// let mut dst = BytesMut::new();
 /// wire::encode_prefix(&Header::new(2), 2, &Limits::default(), &mut dst).unwrap();
-/// assert_eq!(&dst[..], b"\x0e\0\0\0{\"data_size\":2}");
+/// assert_eq!(&dst[..], b"\x0f\0\0\0{\"data_size\":2}");
 ///
 /// let err = wire::encode_prefix(&Header::new(3), 2, &Limits::default(), &mut dst);
 /// assert_eq!(err, Err(FrameError::DataSizeMismatch { data_size: 3, body_len: 2 }));
-/// assert_eq!(dst.len(), 18);
+/// assert_eq!(dst.len(), 19);
 /// ```
 pub fn encode_prefix(
     header: &Header,

@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::{
-    error::{CodecError, FramePart, FrameError},
+    error::{CodecError, FrameError, FramePart},
     limits::Limits,
 };
 
@@ -106,8 +106,8 @@ where
         return Err(truncated(FramePart::HeaderLength, field.len(), 4));
     }
     let declared = i32::from_le_bytes([field[0], field[1], field[2], field[3]]);
-    let len = usize::try_from(declared)
-        .map_err(|_| FrameError::NegativeHeaderLength { declared })?;
+    let len =
+        usize::try_from(declared).map_err(|_| FrameError::NegativeHeaderLength { declared })?;
     if len > limits.body() {
         return Err(FrameError::BodyTooLong {
             declared: len as u64,
