@@ -74,6 +74,14 @@ impl Header {
     /// assert_eq!(err, FrameError::DataSizeNegative { value: -1 });
     /// ```
     pub fn parse(bytes: &[u8]) -> Result<Header, FrameError> {
+        if let Some(data_size) = parse_minimal(bytes) {
+            return Ok(Header::new(data_size));
+        }
+        Self::parse_json(bytes)
+    }
+
+    /// The general path of [`Header::parse`], through serde_json.
+    fn parse_json(bytes: &[u8]) -> Result<Header, FrameError> {
         let text = std::str::from_utf8(bytes).map_err(|e| FrameError::HeaderNotUtf8 {
             valid_up_to: e.valid_up_to(),
         })?;
@@ -119,6 +127,27 @@ impl Header {
         serde_json::to_writer(out, self).expect("header serialization into memory cannot fail");
         Ok(())
     }
+}
+
+/// The fast path for the most common header of all, `{"data_size":N}` or
+/// Python's `{"data_size": N}`: `Some(N)` when `bytes` is exactly that, with
+/// `N` a JSON integer (no leading zero) that fits in a `u64`; `None` sends
+/// the header down the general path, which accepts everything this does
+/// with the same result (a test checks the two agree).
+fn parse_minimal(bytes: &[u8]) -> Option<u64> {
+    let rest = bytes.strip_prefix(b"{\"data_size\":")?;
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    let digits = rest.strip_suffix(b"}")?;
+    if digits.is_empty() || digits.len() > 20 || (digits[0] == b'0' && digits.len() > 1) {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &d| {
+        if d.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        } else {
+            None
+        }
+    })
 }
 
 fn syntax_message(e: &serde_json::Error) -> String {
@@ -389,6 +418,35 @@ impl<'de> Deserialize<'de> for StringField {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minimal_fast_path_agrees_with_serde() {
+        let cases: &[&[u8]] = &[
+            br#"{"data_size":0}"#,
+            br#"{"data_size": 16}"#,
+            br#"{"data_size":18446744073709551615}"#,
+            br#"{"data_size":18446744073709551616}"#,
+            br#"{"data_size":99999999999999999999}"#,
+            br#"{"data_size":012}"#,
+            br#"{"data_size":-1}"#,
+            br#"{"data_size":}"#,
+            br#"{"data_size":1 }"#,
+            br#"{"data_size":  1}"#,
+            br#"{"data_size":1.0}"#,
+            br#"{"data_size":1e3}"#,
+            br#"{"data_size":1}}"#,
+        ];
+        for bytes in cases {
+            let general = Header::parse_json(bytes);
+            let text = String::from_utf8_lossy(bytes);
+            match parse_minimal(bytes) {
+                Some(n) => assert_eq!(general, Ok(Header::new(n)), "{text}"),
+                None => assert_eq!(Header::parse(bytes), general, "{text}"),
+            }
+        }
+        assert_eq!(parse_minimal(br#"{"data_size": 16}"#), Some(16));
+        assert_eq!(parse_minimal(br#"{"data_size":012}"#), None);
+    }
 
     #[test]
     fn parse_python_style_header() {
