@@ -1,5 +1,52 @@
 //! framecheck: a harness that finds the framing bugs TCP's byte stream
 //! provokes in any tokio-util codec.
+//!
+//! TCP delivers bytes, not messages: one write may arrive over several
+//! reads and several writes in one. A decoder that works when each frame
+//! arrives in one read can fail when a read ends inside a header, exactly
+//! between header and body, one byte before a frame's end, or carries
+//! several frames. framecheck encodes frames with your codec, cuts the
+//! stream where decoders break, feeds the pieces to a fresh decoder as
+//! tokio-util's `FramedRead` would, and shrinks any failure to a minimal
+//! case told in the frames' terms.
+//!
+//! - [`assert_roundtrip`] / [`check_roundtrip`]: frames in, the same frames
+//!   out, whatever the reads.
+//! - [`assert_truncation_detected`] / [`check_truncation_detected`]: a
+//!   stream cut short yields the complete frames, then an error (or a
+//!   clean end exactly at a frame boundary).
+//! - [`fuzz::check_decoder`] / [`fuzz::try_check_decoder`]: the oracle of
+//!   fuzz targets, for any decoder and any bytes.
+//! - [`roundtrip_case`] / [`truncation_case`]: one case without a runner.
+//! - [`chunk`]: chunkings and their strategies; [`strategies`]: frames of
+//!   the sizes that overflow length fields; [`io`]: async adapters that
+//!   split and merge reads and writes.
+//!
+//! ```
+//! use framecheck::strategies;
+//! use tokio_util::codec::LengthDelimitedCodec;
+//!
+//! framecheck::assert_roundtrip(LengthDelimitedCodec::new, strategies::byte_frames());
+//! ```
 #![forbid(unsafe_code)]
 
+mod case;
+pub mod chunk;
+mod drive;
+mod failure;
+pub mod fuzz;
+mod harness;
+pub mod io;
+mod persist;
+mod roundtrip;
+pub mod strategies;
 pub mod targets;
+mod truncation;
+
+pub use crate::failure::{Failure, FailureKind};
+pub use crate::harness::{
+    assert_roundtrip, assert_truncation_detected, check_roundtrip, check_truncation_detected,
+    Harness,
+};
+pub use crate::roundtrip::roundtrip_case;
+pub use crate::truncation::truncation_case;

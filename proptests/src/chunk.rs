@@ -1,0 +1,567 @@
+//! Where reads end: chunkings of an encoded byte stream, described in the
+//! frames' terms so that they mean the same thing whatever the frames are.
+//!
+//! A [`Chunking`] is a list of [`Cut`]s. Each cut names one or more places
+//! in the stream relative to its frames (the encoded frames are laid out
+//! back to back; a [`Layout`] records where each one ends):
+//!
+//! ```text
+//!  frame 0                     frame 1                  frame 2
+//! |hhhh|bbbbbbbbbbbbbbbbbbbbbb|hhhh|bbbbbbbbbbbbbbbbbbb|hhhh|bbbbbbb|
+//!  ^^^^^                       ^ Point::IntoFrame { frame: 1, offset: 0 }
+//!  Cut::FrameHeads { len: 5 }      (also every frame's first 5 bytes)
+//!                           ^ Point::BeforeEnd { frame: 0, back: 1 }
+//!                                             ^ Point::Fraction { at: 0x8000 }
+//! ```
+//!
+//! Frame indices wrap around the number of frames and offsets are clamped
+//! to the frame, so any chunking applies to any frames: a chunking that once
+//! broke a decoder can be replayed against new frames, and it shrinks
+//! towards fewer cuts. Resolving a chunking against a layout
+//! ([`Chunking::read_ends`]) gives the byte offsets where reads end.
+//!
+//! [`chunkings`] is the proptest strategy the harness uses; it aims where
+//! decoders break without knowing the format: every offset among each
+//! frame's first bytes (where any header is), frame boundaries and one byte
+//! either side, one-byte reads, everything in one read (several frames
+//! merged), and uniform random cuts.
+
+use std::{fmt, str::FromStr};
+
+use arbitrary::Arbitrary;
+use proptest::{collection::vec, prelude::*};
+
+/// One place in the stream, relative to the frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Arbitrary)]
+pub enum Point {
+    /// `offset` bytes after the start of frame `frame` (clamped to the
+    /// frame's end). Offsets `0` and the frame's length are its boundaries.
+    IntoFrame {
+        /// Frame index, modulo the number of frames.
+        frame: u16,
+        /// Bytes into the frame.
+        offset: u32,
+    },
+    /// `back` bytes before the end of frame `frame` (clamped to its start);
+    /// `back == 1` is the last byte's start, one byte short of a whole frame.
+    BeforeEnd {
+        /// Frame index, modulo the number of frames.
+        frame: u16,
+        /// Bytes before the frame's end.
+        back: u32,
+    },
+    /// `at / 65536` of the way through the whole stream.
+    Fraction {
+        /// Position, in 65536ths of the stream's length.
+        at: u16,
+    },
+}
+
+/// One or more places where a read ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Arbitrary)]
+pub enum Cut {
+    /// A read ends at this point.
+    At(Point),
+    /// A read ends after each of the first `len` bytes of every frame, and
+    /// at every frame's start: one-byte reads through every header whatever
+    /// its length, or the format's.
+    FrameHeads {
+        /// How many leading bytes of each frame are read one at a time.
+        len: u16,
+    },
+    /// A read ends at every frame boundary moved by `shift` bytes (so
+    /// `-1` ends each read one byte before a frame's end).
+    Boundaries {
+        /// Bytes after (positive) or before (negative) each boundary.
+        shift: i8,
+    },
+    /// A read ends every `step` bytes through the whole stream (`0` is
+    /// taken as `1`: one-byte reads).
+    Every {
+        /// Read size.
+        step: u16,
+    },
+}
+
+/// Where the reads of one test case end, as a list of [`Cut`]s; no cut at
+/// all means the whole stream arrives in one read.
+///
+/// # Examples
+///
+/// ```
+/// use framecheck::chunk::{Chunking, Cut, Layout, Point};
+///
+/// // Two frames of 6 and 4 bytes.
+/// let layout = Layout::from_lens([6, 4]);
+/// let chunking = Chunking::new(vec![
+///     Cut::At(Point::IntoFrame { frame: 1, offset: 1 }),
+///     Cut::At(Point::BeforeEnd { frame: 0, back: 1 }),
+/// ]);
+/// assert_eq!(chunking.read_ends(&layout), vec![5, 7]);
+/// assert_eq!(chunking.to_string(), "into(1,1) before_end(0,1)");
+/// assert_eq!("into(1,1) before_end(0,1)".parse::<Chunking>().unwrap(), chunking);
+/// assert_eq!(Chunking::whole().read_ends(&layout), Vec::<usize>::new());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Arbitrary)]
+pub struct Chunking {
+    cuts: Vec<Cut>,
+}
+
+/// Where each encoded frame ends in the stream (frames are back to back).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    ends: Vec<usize>,
+}
+
+impl Layout {
+    /// A layout from the end offset of each frame; `ends` must not decrease.
+    ///
+    /// # Panics
+    ///
+    /// If `ends` decreases somewhere.
+    pub fn new(ends: Vec<usize>) -> Self {
+        assert!(
+            ends.windows(2).all(|w| w[0] <= w[1]),
+            "frame ends must not decrease: {ends:?}"
+        );
+        Layout { ends }
+    }
+
+    /// A layout from each frame's encoded length.
+    pub fn from_lens(lens: impl IntoIterator<Item = usize>) -> Self {
+        let mut at = 0usize;
+        let ends = lens
+            .into_iter()
+            .map(|len| {
+                at += len;
+                at
+            })
+            .collect();
+        Layout { ends }
+    }
+
+    /// Number of frames.
+    pub fn frames(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Length of the whole stream.
+    pub fn total(&self) -> usize {
+        self.ends.last().copied().unwrap_or(0)
+    }
+
+    /// Offset where frame `i` starts.
+    ///
+    /// # Panics
+    ///
+    /// If `i` is not below [`Layout::frames`].
+    pub fn start(&self, i: usize) -> usize {
+        assert!(i < self.ends.len(), "frame {i} of {}", self.ends.len());
+        if i == 0 {
+            0
+        } else {
+            self.ends[i - 1]
+        }
+    }
+
+    /// Offset where frame `i` ends.
+    ///
+    /// # Panics
+    ///
+    /// If `i` is not below [`Layout::frames`].
+    pub fn end(&self, i: usize) -> usize {
+        self.ends[i]
+    }
+
+    /// Each frame's end offset.
+    pub fn ends(&self) -> &[usize] {
+        &self.ends
+    }
+
+    /// The frame that byte `offset` belongs to (`None` at or past the end).
+    /// Zero-length frames own no byte.
+    pub fn frame_at(&self, offset: usize) -> Option<usize> {
+        let i = self.ends.partition_point(|&end| end <= offset);
+        (i < self.ends.len()).then_some(i)
+    }
+
+    /// Whether `offset` is a frame boundary (or the start or end of the
+    /// stream).
+    pub fn is_boundary(&self, offset: usize) -> bool {
+        offset == 0 || self.ends.binary_search(&offset).is_ok()
+    }
+
+    /// Number of frames that end at or before `offset`.
+    pub fn complete_before(&self, offset: usize) -> usize {
+        self.ends.partition_point(|&end| end <= offset)
+    }
+}
+
+impl Point {
+    /// The byte offset this point names in `layout`, in `0..=total`.
+    pub fn resolve(&self, layout: &Layout) -> usize {
+        let n = layout.frames();
+        match *self {
+            Point::IntoFrame { frame, offset } if n > 0 => {
+                let i = usize::from(frame) % n;
+                let (start, end) = (layout.start(i), layout.end(i));
+                start + (offset as usize).min(end - start)
+            }
+            Point::BeforeEnd { frame, back } if n > 0 => {
+                let i = usize::from(frame) % n;
+                let (start, end) = (layout.start(i), layout.end(i));
+                end - (back as usize).min(end - start)
+            }
+            Point::IntoFrame { .. } | Point::BeforeEnd { .. } => 0,
+            Point::Fraction { at } => {
+                let total = layout.total() as u128;
+                (total * u128::from(at) / 65536) as usize
+            }
+        }
+    }
+}
+
+impl Chunking {
+    /// A chunking made of these cuts.
+    pub fn new(cuts: Vec<Cut>) -> Self {
+        Chunking { cuts }
+    }
+
+    /// Everything in one read.
+    pub fn whole() -> Self {
+        Chunking { cuts: Vec::new() }
+    }
+
+    /// One byte per read.
+    pub fn one_byte_reads() -> Self {
+        Chunking {
+            cuts: vec![Cut::Every { step: 1 }],
+        }
+    }
+
+    /// The cuts.
+    pub fn cuts(&self) -> &[Cut] {
+        &self.cuts
+    }
+
+    /// The offsets where reads end in a stream laid out as `layout`, sorted,
+    /// without duplicates, strictly between `0` and the stream's end (the
+    /// last read always ends at the end of the stream).
+    pub fn read_ends(&self, layout: &Layout) -> Vec<usize> {
+        let mut ends = Vec::new();
+        self.read_ends_into(layout, layout.total(), &mut ends);
+        ends
+    }
+
+    /// As [`Chunking::read_ends`], for a stream that stops at `limit`
+    /// (`limit <= layout.total()`), into a reused vector.
+    pub fn read_ends_into(&self, layout: &Layout, limit: usize, out: &mut Vec<usize>) {
+        out.clear();
+        for cut in &self.cuts {
+            match *cut {
+                Cut::At(point) => out.push(point.resolve(layout)),
+                Cut::FrameHeads { len } => {
+                    for i in 0..layout.frames() {
+                        let (start, end) = (layout.start(i), layout.end(i));
+                        if start >= limit {
+                            break;
+                        }
+                        let stop = end.min(start + usize::from(len)).min(limit);
+                        out.extend(start..=stop);
+                    }
+                }
+                Cut::Boundaries { shift } => {
+                    let shift = isize::from(shift);
+                    for &end in layout.ends() {
+                        if let Some(at) = end.checked_add_signed(shift) {
+                            out.push(at);
+                        }
+                        if end > limit {
+                            break;
+                        }
+                    }
+                }
+                Cut::Every { step } => {
+                    let step = usize::from(step.max(1));
+                    out.extend((step..limit).step_by(step));
+                }
+            }
+        }
+        out.retain(|&at| at > 0 && at < limit);
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
+impl From<Vec<Cut>> for Chunking {
+    fn from(cuts: Vec<Cut>) -> Self {
+        Chunking { cuts }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Text form, used in failure reports and in the regression files.
+
+impl fmt::Display for Point {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Point::IntoFrame { frame, offset } => write!(f, "into({frame},{offset})"),
+            Point::BeforeEnd { frame, back } => write!(f, "before_end({frame},{back})"),
+            Point::Fraction { at } => write!(f, "fraction({at})"),
+        }
+    }
+}
+
+impl fmt::Display for Cut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cut::At(point) => point.fmt(f),
+            Cut::FrameHeads { len } => write!(f, "heads({len})"),
+            Cut::Boundaries { shift } => write!(f, "boundaries({shift})"),
+            Cut::Every { step } => write!(f, "every({step})"),
+        }
+    }
+}
+
+impl fmt::Display for Chunking {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.cuts.is_empty() {
+            return f.write_str("whole");
+        }
+        for (i, cut) in self.cuts.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            cut.fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// A [`Chunking`], [`Cut`] or [`Point`] that could not be parsed from text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseChunkingError {
+    token: String,
+}
+
+impl fmt::Display for ParseChunkingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not a cut (expected into(F,N), before_end(F,N), fraction(N), \
+             heads(N), boundaries(N) or every(N))",
+            self.token
+        )
+    }
+}
+
+impl std::error::Error for ParseChunkingError {}
+
+fn call<'a>(token: &'a str, name: &str) -> Option<Vec<&'a str>> {
+    let args = token
+        .strip_prefix(name)?
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    Some(args.split(',').map(str::trim).collect())
+}
+
+impl FromStr for Cut {
+    type Err = ParseChunkingError;
+
+    fn from_str(token: &str) -> Result<Self, Self::Err> {
+        let err = || ParseChunkingError {
+            token: token.to_owned(),
+        };
+        let num = |s: &str| s.parse::<i64>().map_err(|_| err());
+        let two = |args: &[&str]| -> Result<(u16, u32), ParseChunkingError> {
+            match args {
+                [a, b] => Ok((
+                    u16::try_from(num(a)?).map_err(|_| err())?,
+                    u32::try_from(num(b)?).map_err(|_| err())?,
+                )),
+                _ => Err(err()),
+            }
+        };
+        let one = |args: &[&str]| match args {
+            [a] => num(a),
+            _ => Err(err()),
+        };
+        if let Some(args) = call(token, "into") {
+            let (frame, offset) = two(&args)?;
+            Ok(Cut::At(Point::IntoFrame { frame, offset }))
+        } else if let Some(args) = call(token, "before_end") {
+            let (frame, back) = two(&args)?;
+            Ok(Cut::At(Point::BeforeEnd { frame, back }))
+        } else if let Some(args) = call(token, "fraction") {
+            let at = u16::try_from(one(&args)?).map_err(|_| err())?;
+            Ok(Cut::At(Point::Fraction { at }))
+        } else if let Some(args) = call(token, "heads") {
+            let len = u16::try_from(one(&args)?).map_err(|_| err())?;
+            Ok(Cut::FrameHeads { len })
+        } else if let Some(args) = call(token, "boundaries") {
+            let shift = i8::try_from(one(&args)?).map_err(|_| err())?;
+            Ok(Cut::Boundaries { shift })
+        } else if let Some(args) = call(token, "every") {
+            let step = u16::try_from(one(&args)?).map_err(|_| err())?;
+            Ok(Cut::Every { step })
+        } else {
+            Err(err())
+        }
+    }
+}
+
+impl FromStr for Point {
+    type Err = ParseChunkingError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.parse::<Cut>()? {
+            Cut::At(point) => Ok(point),
+            _ => Err(ParseChunkingError {
+                token: s.to_owned(),
+            }),
+        }
+    }
+}
+
+impl FromStr for Chunking {
+    type Err = ParseChunkingError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s == "whole" {
+            return Ok(Chunking::whole());
+        }
+        s.split_whitespace()
+            .map(str::parse)
+            .collect::<Result<Vec<Cut>, _>>()
+            .map(Chunking::new)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Strategies.
+
+/// Frame indices: mostly the first few frames (indices wrap around the
+/// number of frames, so any index names some frame).
+pub fn frame_indices() -> impl Strategy<Value = u16> + Clone {
+    prop_oneof![3 => 0u16..4, 1 => 0u16..64]
+}
+
+/// Offsets into a frame: every offset of a short header often, longer
+/// headers (JSON, text) less often, anything up to 1 KiB now and then.
+pub fn head_offsets() -> impl Strategy<Value = u32> + Clone {
+    prop_oneof![6 => 0u32..=8, 3 => 0u32..=72, 1 => 0u32..=1024]
+}
+
+/// Single points, aimed at headers and frame ends: into a frame by a
+/// [`head_offsets`] offset, up to two bytes before a frame's end, or
+/// uniformly anywhere.
+pub fn points() -> impl Strategy<Value = Point> + Clone {
+    prop_oneof![
+        5 => (frame_indices(), head_offsets())
+            .prop_map(|(frame, offset)| Point::IntoFrame { frame, offset }),
+        3 => (frame_indices(), 0u32..=2).prop_map(|(frame, back)| Point::BeforeEnd { frame, back }),
+        2 => any::<u16>().prop_map(|at| Point::Fraction { at }),
+    ]
+}
+
+/// One cut: mostly a single [`point`](points), sometimes one-byte reads
+/// through every frame's first bytes, every boundary ±2, or fixed-size reads.
+pub fn cuts() -> impl Strategy<Value = Cut> + Clone {
+    prop_oneof![
+        14 => points().prop_map(Cut::At),
+        2 => prop_oneof![3 => 1u16..=24, 1 => 1u16..=300].prop_map(|len| Cut::FrameHeads { len }),
+        2 => (-2i8..=2).prop_map(|shift| Cut::Boundaries { shift }),
+        1 => prop_oneof![1u16..=1, 1u16..=16, 1u16..=1500].prop_map(|step| Cut::Every { step }),
+    ]
+}
+
+/// The harness's chunkings: zero to eight [`cuts`]. Zero cuts (the whole
+/// stream in one read, all frames merged) comes up about one case in nine;
+/// shrinking removes cuts, then simplifies each one.
+pub fn chunkings() -> impl Strategy<Value = Chunking> + Clone {
+    vec(cuts(), 0..=8).prop_map(Chunking::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_resolve_relative_to_frames_and_clamp() {
+        let layout = Layout::from_lens([4, 10, 0, 3]);
+        let into = |frame, offset| Point::IntoFrame { frame, offset }.resolve(&layout);
+        let back = |frame, back| Point::BeforeEnd { frame, back }.resolve(&layout);
+        assert_eq!(into(0, 3), 3);
+        assert_eq!(into(1, 0), 4);
+        assert_eq!(into(1, 99), 14);
+        assert_eq!(into(5, 2), 6, "index 5 wraps to frame 1");
+        assert_eq!(into(2, 7), 14, "empty frame");
+        assert_eq!(back(1, 1), 13);
+        assert_eq!(back(3, 99), 14);
+        assert_eq!(Point::Fraction { at: 32768 }.resolve(&layout), 8);
+        assert_eq!(into(3, 1), 15);
+        assert_eq!(
+            Point::IntoFrame {
+                frame: 0,
+                offset: 3
+            }
+            .resolve(&Layout::default()),
+            0
+        );
+    }
+
+    #[test]
+    fn set_cuts_cover_heads_boundaries_and_steps() {
+        let layout = Layout::from_lens([4, 5]);
+        let ends = |cut| Chunking::new(vec![cut]).read_ends(&layout);
+        assert_eq!(ends(Cut::FrameHeads { len: 2 }), vec![1, 2, 4, 5, 6]);
+        assert_eq!(ends(Cut::Boundaries { shift: -1 }), vec![3, 8]);
+        assert_eq!(ends(Cut::Boundaries { shift: 1 }), vec![5]);
+        assert_eq!(ends(Cut::Every { step: 0 }), (1..9).collect::<Vec<_>>());
+        assert_eq!(ends(Cut::Every { step: 4 }), vec![4, 8]);
+    }
+
+    #[test]
+    fn read_ends_stop_before_a_limit() {
+        let layout = Layout::from_lens([4, 5]);
+        let chunking = Chunking::new(vec![Cut::FrameHeads { len: 3 }, Cut::Every { step: 2 }]);
+        let mut out = Vec::new();
+        chunking.read_ends_into(&layout, 5, &mut out);
+        assert_eq!(out, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn layout_locates_offsets() {
+        let layout = Layout::from_lens([4, 0, 5]);
+        assert_eq!(layout.frame_at(0), Some(0));
+        assert_eq!(layout.frame_at(4), Some(2));
+        assert_eq!(layout.frame_at(9), None);
+        assert!(layout.is_boundary(4));
+        assert!(!layout.is_boundary(5));
+        assert_eq!(layout.complete_before(4), 2);
+        assert_eq!(layout.complete_before(8), 2);
+        assert_eq!(layout.complete_before(9), 3);
+    }
+
+    #[test]
+    fn text_form_round_trips_and_rejects_garbage() {
+        let chunking = Chunking::new(vec![
+            Cut::At(Point::Fraction { at: 7 }),
+            Cut::FrameHeads { len: 3 },
+            Cut::Boundaries { shift: -2 },
+            Cut::Every { step: 1 },
+            Cut::At(Point::BeforeEnd { frame: 2, back: 1 }),
+        ]);
+        let text = chunking.to_string();
+        assert_eq!(
+            text,
+            "fraction(7) heads(3) boundaries(-2) every(1) before_end(2,1)"
+        );
+        assert_eq!(text.parse::<Chunking>(), Ok(chunking));
+        assert_eq!("whole".parse::<Chunking>(), Ok(Chunking::whole()));
+        let err = "into(1) every(2)".parse::<Chunking>().unwrap_err();
+        assert_eq!(err.token, "into(1)");
+        assert!("heads(70000)".parse::<Chunking>().is_err());
+    }
+}

@@ -1,0 +1,413 @@
+//! [`Failure`]: what went wrong, told in the frames' terms.
+
+use std::fmt::{self, Debug, Write as _};
+
+use crate::chunk::{Chunking, Layout};
+
+/// What kind of failure the harness found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The encoder refused frame `frame` (the frame strategy generated
+    /// something the codec cannot send).
+    EncodeRefused {
+        /// Index of the refused frame.
+        frame: usize,
+    },
+    /// The decoder returned an error on bytes that a valid stream starts
+    /// with (`at_eof`: from `decode_eof`, after the last read).
+    DecodeError {
+        /// Whether the error came from `decode_eof`.
+        at_eof: bool,
+    },
+    /// The decoder panicked.
+    Panicked,
+    /// Frame `frame` came out different from the one sent.
+    WrongFrame {
+        /// Index of the first frame that differs.
+        frame: usize,
+    },
+    /// The decoder ended cleanly with frames missing.
+    MissingFrames {
+        /// Frames that came out.
+        decoded: usize,
+        /// Frames that should have come out.
+        expected: usize,
+    },
+    /// More frames came out than were sent (or, for truncation, than were
+    /// complete in the prefix).
+    ExtraFrames {
+        /// Frames that came out.
+        decoded: usize,
+        /// Frames that should have come out.
+        expected: usize,
+    },
+    /// The decoder kept returning frames without end.
+    Runaway,
+    /// Truncation: the stream ended `offset` bytes into frame `frame`
+    /// (`len` bytes encoded) and the decoder reported a clean end.
+    CleanEndInsideFrame {
+        /// The frame the stream ended in.
+        frame: usize,
+        /// Bytes of it received.
+        offset: usize,
+        /// Its encoded length.
+        len: usize,
+    },
+    /// Fuzz oracle: decoding in one read and in chunks gave different
+    /// frames or stopped differently.
+    Diverged,
+    /// A case failed, then passed when run again: the codec depends on
+    /// something besides its input.
+    Nondeterministic,
+    /// proptest gave up before running enough cases (the frame strategy
+    /// rejected too many values).
+    Aborted,
+}
+
+/// A failing case, with a report a person can act on.
+///
+/// `Display` is the report: the headline says in the frames' terms where
+/// the reads ended ("frame 3: read 2 ended 3 bytes into its 4-byte header")
+/// and what the decoder did; then the chunking, the reads, and the frames
+/// sent beside the decoder's output.
+#[derive(Clone)]
+pub struct Failure {
+    kind: FailureKind,
+    headline: String,
+    body: String,
+    chunking: Option<Chunking>,
+}
+
+impl Failure {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> &FailureKind {
+        &self.kind
+    }
+
+    /// The first line of the report.
+    pub fn headline(&self) -> &str {
+        &self.headline
+    }
+
+    /// The chunking of the failing case, when it had one.
+    pub fn chunking(&self) -> Option<&Chunking> {
+        self.chunking.as_ref()
+    }
+
+    pub(crate) fn new(kind: FailureKind, headline: String, body: String) -> Self {
+        Failure {
+            kind,
+            headline,
+            body,
+            chunking: None,
+        }
+    }
+
+    pub(crate) fn with_chunking(mut self, chunking: &Chunking) -> Self {
+        self.chunking = Some(chunking.clone());
+        self
+    }
+
+    /// Adds a line after the headline (the property runner's summary).
+    pub(crate) fn with_note(mut self, note: &str) -> Self {
+        self.body = format!("{note}\n{}", self.body);
+        self
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.headline)?;
+        f.write_str(self.body.trim_end())
+    }
+}
+
+impl Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `Result::unwrap` and `assert!` show the Debug form: make it the
+        // report too.
+        writeln!(f, "{:?}", self.kind)?;
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Where each frame's header ends, as far as the decoder shows it: the
+/// number of bytes it consumed before the body arrived (`None` when it
+/// consumes nothing until a whole frame is there, as `LinesCodec`).
+pub(crate) type Heads = Vec<Option<usize>>;
+
+fn bytes(n: usize) -> String {
+    if n == 1 {
+        "1 byte".to_owned()
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// `offset` in the frames' terms: the frame it falls in (or ends) and a
+/// phrase about "its" parts.
+pub(crate) fn locate(layout: &Layout, heads: &Heads, offset: usize) -> (Option<usize>, String) {
+    if offset == 0 {
+        return (None, "at the very start of the stream".to_owned());
+    }
+    if layout.is_boundary(offset) {
+        // The last non-empty frame ending here.
+        let i = layout.ends().partition_point(|&e| e < offset);
+        let i = (i..layout.frames())
+            .take_while(|&j| layout.end(j) == offset)
+            .last()
+            .unwrap_or(i);
+        return (Some(i), "exactly at its end".to_owned());
+    }
+    let Some(i) = layout.frame_at(offset) else {
+        return (None, format!("at byte {offset}, past the last frame"));
+    };
+    let (start, end) = (layout.start(i), layout.end(i));
+    let (k, len) = (offset - start, end - start);
+    let last = if k + 1 == len {
+        " (one byte before its end)"
+    } else {
+        ""
+    };
+    let phrase = match heads.get(i).copied().flatten() {
+        Some(h) if h > 0 && h < len => {
+            if k < h {
+                format!("{} into its {}-byte header", bytes(k), h)
+            } else if k == h {
+                format!(
+                    "exactly between its {h}-byte header and its {}-byte body",
+                    len - h
+                )
+            } else {
+                format!("{} into its {}-byte body{last}", bytes(k - h), len - h)
+            }
+        }
+        _ => format!("{} into its {}-byte encoding{last}", bytes(k), len),
+    };
+    (Some(i), phrase)
+}
+
+/// "frame 3: read 2 ended 3 bytes into its 4-byte header"
+pub(crate) fn read_headline(layout: &Layout, heads: &Heads, read: usize, end: usize) -> String {
+    match locate(layout, heads, end) {
+        (Some(i), phrase) => format!("frame {i}: read {read} ended {phrase}"),
+        (None, phrase) => format!("read {read} ended {phrase}"),
+    }
+}
+
+/// The reads that ended inside frame `frame` (or at its end), described.
+pub(crate) fn reads_in_frame(
+    layout: &Layout,
+    heads: &Heads,
+    read_ends: &[usize],
+    frame: usize,
+) -> String {
+    if frame >= layout.frames() {
+        return String::new();
+    }
+    let (start, end) = (layout.start(frame), layout.end(frame));
+    let inside: Vec<(usize, usize)> = read_ends
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|&(_, e)| e > start && e <= end)
+        .collect();
+    let last_read = read_ends.len();
+    let mut out = String::new();
+    let describe = |(r, e): (usize, usize)| {
+        let (_, phrase) = locate(layout, heads, e);
+        format!("read {r} ended {phrase}")
+    };
+    match inside.as_slice() {
+        [] => {
+            let first = read_ends.partition_point(|&e| e <= start);
+            let _ = write!(
+                out,
+                "frame {frame} arrived whole inside read {first}{}",
+                if first == last_read {
+                    " (the last)"
+                } else {
+                    ""
+                }
+            );
+        }
+        [one] => out = format!("frame {frame}: {}", describe(*one)),
+        [first @ .., last] if first.len() <= 3 => {
+            let parts: Vec<String> = inside.iter().map(|&p| describe(p)).collect();
+            out = format!("frame {frame}: {}", parts.join("; "));
+            let _ = last;
+        }
+        [first, .., last] => {
+            out = format!(
+                "frame {frame}: {} reads ended inside it, from {} to {}",
+                inside.len(),
+                describe(*first),
+                describe(*last)
+            );
+        }
+    }
+    out
+}
+
+fn debug_short(value: &dyn Debug, width: usize) -> String {
+    let text = format!("{value:?}");
+    let count = text.chars().count();
+    if count <= width {
+        return text;
+    }
+    let keep: String = text.chars().take(width.saturating_sub(12)).collect();
+    format!("{keep}…(+{} chars)", count - keep.chars().count())
+}
+
+/// The frames sent beside the decoder's output, one row per index.
+pub(crate) fn side_by_side(
+    left_title: &str,
+    left: &[&dyn Debug],
+    right_title: &str,
+    right: &[&dyn Debug],
+    same: &dyn Fn(usize) -> bool,
+) -> String {
+    const WIDTH: usize = 48;
+    const ROWS: usize = 24;
+    let mut out = String::new();
+    let rows = left.len().max(right.len());
+    let _ = writeln!(
+        out,
+        "     | {:<WIDTH$} | {right_title} ({})",
+        format!("{left_title} ({})", left.len()),
+        right.len()
+    );
+    // Show the rows around the first difference when there are many.
+    let first_bad = (0..rows).find(|&i| !same(i)).unwrap_or(rows);
+    let from = first_bad
+        .saturating_sub(ROWS / 2)
+        .min(rows.saturating_sub(ROWS));
+    if from > 0 {
+        let _ = writeln!(out, "  …  | ({from} equal frames before)");
+    }
+    for i in from..rows.min(from + ROWS) {
+        let cell = |side: &[&dyn Debug]| match side.get(i) {
+            Some(v) => debug_short(*v, WIDTH),
+            None => "-".to_owned(),
+        };
+        let mark = if same(i) { "" } else { "  <- differs" };
+        let _ = writeln!(
+            out,
+            "{i:>4} | {:<WIDTH$} | {}{mark}",
+            cell(left),
+            cell(right)
+        );
+    }
+    if rows > from + ROWS {
+        let _ = writeln!(out, "  …  | ({} more rows)", rows - from - ROWS);
+    }
+    out
+}
+
+/// The reads, in byte ranges, marking frame boundaries: at most `limit`
+/// ranges around read `focus`.
+pub(crate) fn reads_line(read_ends: &[usize], total: usize, focus: usize) -> String {
+    const LIMIT: usize = 16;
+    let n = read_ends.len() + 1;
+    let bound = |r: usize| {
+        let start = if r == 0 { 0 } else { read_ends[r - 1] };
+        let end = read_ends.get(r).copied().unwrap_or(total);
+        format!("{start}..{end}")
+    };
+    let from = focus.saturating_sub(LIMIT / 2).min(n.saturating_sub(LIMIT));
+    let to = (from + LIMIT).min(n);
+    let mut parts: Vec<String> = (from..to).map(|r| format!("#{r} {}", bound(r))).collect();
+    if from > 0 {
+        parts.insert(0, format!("({from} before)"));
+    }
+    if to < n {
+        parts.push(format!("({} after)", n - to));
+    }
+    format!("reads ({n}): {}", parts.join(", "))
+}
+
+/// The frame layout: each frame's encoded range (and header, when known).
+pub(crate) fn layout_line(layout: &Layout, heads: &Heads) -> String {
+    const LIMIT: usize = 12;
+    let mut parts: Vec<String> = (0..layout.frames().min(LIMIT))
+        .map(|i| {
+            let (s, e) = (layout.start(i), layout.end(i));
+            match heads.get(i).copied().flatten() {
+                Some(h) if h > 0 && h < e - s => format!("#{i} {s}..{e} (header {h})"),
+                _ => format!("#{i} {s}..{e}"),
+            }
+        })
+        .collect();
+    if layout.frames() > LIMIT {
+        parts.push(format!("… {} more", layout.frames() - LIMIT));
+    }
+    format!(
+        "encoded frames ({} bytes): {}",
+        layout.total(),
+        if parts.is_empty() {
+            "none".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_names_header_boundary_body_and_end() {
+        let layout = Layout::from_lens([10, 10]);
+        let heads: Heads = vec![Some(4), Some(4)];
+        let at = |o| locate(&layout, &heads, o);
+        assert_eq!(
+            at(13),
+            (Some(1), "3 bytes into its 4-byte header".to_owned())
+        );
+        assert_eq!(
+            at(11),
+            (Some(1), "1 byte into its 4-byte header".to_owned())
+        );
+        assert_eq!(
+            at(14),
+            (
+                Some(1),
+                "exactly between its 4-byte header and its 6-byte body".to_owned()
+            )
+        );
+        assert_eq!(
+            at(19),
+            (
+                Some(1),
+                "5 bytes into its 6-byte body (one byte before its end)".to_owned()
+            )
+        );
+        assert_eq!(at(10), (Some(0), "exactly at its end".to_owned()));
+        let unknown: Heads = vec![None, None];
+        assert_eq!(
+            locate(&layout, &unknown, 3).1,
+            "3 bytes into its 10-byte encoding"
+        );
+        assert_eq!(
+            read_headline(&layout, &heads, 2, 13),
+            "frame 1: read 2 ended 3 bytes into its 4-byte header"
+        );
+    }
+
+    #[test]
+    fn side_by_side_marks_differences() {
+        let sent: Vec<&dyn Debug> = vec![&"ab", &"cd"];
+        let got: Vec<&dyn Debug> = vec![&"ab"];
+        let table = side_by_side("sent", &sent, "decoded", &got, &|i| i == 0);
+        assert!(table.contains("sent (2)"), "{table}");
+        assert!(table.contains("decoded (1)"), "{table}");
+        assert!(
+            table.contains(r#""cd""#) && table.contains("<- differs"),
+            "{table}"
+        );
+    }
+}

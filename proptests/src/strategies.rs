@@ -1,0 +1,147 @@
+//! Frame strategies that reach the sizes where length fields overflow.
+//!
+//! The harness cuts and merges whatever frames you give it, but it cannot
+//! invent frames of your type: sizes past 255 or 65 535 bytes (where a `u8`
+//! or `u16` length wraps), empty frames and one-byte frames must come from
+//! your frame strategy. These produce them often; use them directly for
+//! byte frames, or map them into your type.
+//!
+//! ```
+//! use framecheck::strategies;
+//! use proptest::{collection::vec, prelude::*};
+//!
+//! #[derive(Debug, Clone, PartialEq)]
+//! struct Msg { id: u8, payload: bytes::Bytes }
+//!
+//! let msgs = vec((any::<u8>(), strategies::bodies()).prop_map(|(id, payload)| Msg { id, payload }), 0..8);
+//! # let _ = msgs;
+//! ```
+
+use bytes::Bytes;
+use framecheck_codec::{Frame, Header};
+use proptest::{collection::vec, prelude::*, sample::select};
+use serde_json::{Map, Value};
+
+/// Sizes just around the limits of `u8`, `u16` and 7-bit varint lengths.
+const EDGES: [usize; 14] = [
+    0, 1, 126, 127, 128, 129, 254, 255, 256, 257, 65_534, 65_535, 65_536, 65_537,
+];
+
+/// Body lengths: empty and tiny often, up to 300 bytes often, exactly
+/// around 127/128, 255/256 and 65 535/65 536 often (about one body in twelve is
+/// larger than 65 535 bytes), anything up to 70 000 bytes sometimes.
+pub fn body_lens() -> impl Strategy<Value = usize> + Clone {
+    prop_oneof![
+        3 => 0usize..=8,
+        3 => 0usize..=300,
+        3 => select(&EDGES[..]),
+        1 => 0usize..=70_000,
+    ]
+}
+
+/// Bodies of [`body_lens`] bytes, filled from a seed (cheap to generate
+/// even at 64 KiB; shrinking shortens them and then zeroes them).
+pub fn bodies() -> impl Strategy<Value = Bytes> + Clone {
+    (body_lens(), any::<u64>()).prop_map(|(len, seed)| Bytes::from(fill(len, seed)))
+}
+
+/// Zero to eight [`bodies`]: frames for any codec of `Bytes` (such as
+/// tokio-util's `LengthDelimitedCodec`).
+pub fn byte_frames() -> impl Strategy<Value = Vec<Bytes>> + Clone {
+    vec(bodies(), 0..=8)
+}
+
+/// Zero to eight lines for a newline-delimited codec (such as tokio-util's
+/// `LinesCodec`): no `\n` or `\r` inside, empty ones included, some past
+/// 255 characters, some non-ASCII.
+pub fn lines() -> impl Strategy<Value = Vec<String>> + Clone {
+    let line = prop_oneof![
+        2 => "[a-z ]{0,8}",
+        2 => "[ -~]{0,80}",
+        1 => "[a-zé€😀]{250,300}",
+    ];
+    vec(line, 0..=8)
+}
+
+/// Zero to six [`Frame`]s for `HeaderCodec`, with [`bodies`] and headers
+/// that sometimes carry a `filename`, a `hash` and extra fields of every
+/// JSON type.
+pub fn header_frames() -> impl Strategy<Value = Vec<Frame>> + Clone {
+    vec(header_frame(), 0..=6)
+}
+
+/// One [`Frame`] of [`header_frames`].
+pub fn header_frame() -> impl Strategy<Value = Frame> + Clone {
+    let extra_value = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        "[ -~]{0,24}".prop_map(Value::String),
+        vec(any::<u8>(), 0..4).prop_map(Value::from),
+    ];
+    let extra = vec(("[a-z_]{1,10}", extra_value), 0..4).prop_map(|fields| {
+        let mut map = Map::new();
+        for (key, value) in fields {
+            if !matches!(key.as_str(), "data_size" | "filename" | "hash") {
+                map.insert(key, value);
+            }
+        }
+        map
+    });
+    (
+        bodies(),
+        proptest::option::of("[a-zA-Z0-9_. -]{0,32}"),
+        proptest::option::of("[0-9a-f]{64}"),
+        extra,
+    )
+        .prop_map(|(body, filename, hash, extra)| {
+            let mut header = Header::new(0);
+            header.filename = filename;
+            header.hash = hash;
+            header.extra = extra;
+            Frame::with_header(header, body)
+        })
+}
+
+/// `len` pseudo-random bytes from `seed` (xorshift64*), 8 at a time.
+fn fill(len: usize, seed: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    let mut x = seed | 1;
+    while out.len() < len {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        let word = x.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
+        let take = (len - out.len()).min(8);
+        out.extend_from_slice(&word[..take]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::{strategy::ValueTree, test_runner::TestRunner};
+
+    use super::*;
+
+    #[test]
+    fn body_lens_reach_past_u8_and_u16_often() {
+        let mut runner = TestRunner::deterministic();
+        let lens: Vec<usize> = (0..2000)
+            .map(|_| body_lens().new_tree(&mut runner).unwrap().current())
+            .collect();
+        let count = |f: &dyn Fn(usize) -> bool| lens.iter().filter(|&&n| f(n)).count();
+        assert!(count(&|n| n == 0) > 100, "empty bodies");
+        assert!(count(&|n| n > 255) > 200, "past u8");
+        assert!(count(&|n| n > 65_535) > 80, "past u16");
+        assert!(lens.iter().all(|&n| n <= 70_000));
+    }
+
+    #[test]
+    fn fill_is_deterministic_and_varied() {
+        assert_eq!(fill(13, 5), fill(13, 5));
+        assert_ne!(fill(13, 5), fill(13, 6));
+        assert_eq!(fill(13, 5).len(), 13);
+        assert!(fill(256, 9).iter().any(|&b| b != fill(256, 9)[0]));
+    }
+}
