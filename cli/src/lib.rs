@@ -1,0 +1,20 @@
+//! The `framecheck` command as a library: every subcommand is a module with
+//! an `Args` struct (parsed by clap in `main.rs`) and an async `run`.
+//!
+//! - [`echo`]: the tutorial's TCP echo server and client, in three formats.
+//! - [`udp`]: the tutorial's UDP pair, boundaries kept, size limited.
+//! - [`transfer`]: `send` and `receive`, a file in the `HeaderCodec` format.
+//! - [`proxy`]: `slice-proxy`, which re-segments TCP traffic both ways.
+//! - [`showdown`]: the demonstration that runs everything above in-process.
+//!
+//! [`net`] holds what the servers share: the message formats, the idle
+//! timeout, graceful shutdown and the `listening on IP:PORT` line.
+#![forbid(unsafe_code)]
+
+pub mod echo;
+pub mod net;
+pub mod proxy;
+pub mod report;
+pub mod showdown;
+pub mod transfer;
+pub mod udp;

@@ -1,0 +1,378 @@
+//! What the servers share: message formats, the idle timeout, graceful
+//! shutdown and the `listening on IP:PORT` line.
+
+use std::{
+    future::Future,
+    io::{self, Write as _},
+    net::SocketAddr,
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use bytes::{Bytes, BytesMut};
+use framecheck_codec::{CodecError, Frame, HeaderCodec, Limits, StrictLengthCodec};
+use tokio::{
+    io::{AsyncRead, AsyncWrite, ReadBuf},
+    net::{TcpListener, TcpStream},
+    task::JoinSet,
+    time::{Instant, Sleep},
+};
+use tokio_util::{
+    codec::{Decoder, Encoder},
+    sync::CancellationToken,
+};
+
+/// How messages are delimited on a TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The `HeaderCodec` wire format: `i32` LE header length, JSON header
+    /// with `data_size`, body.
+    JsonHeader,
+    /// A `u32` big-endian length, then the body.
+    Length,
+    /// No framing: whatever one read returns is taken as one message (the
+    /// tutorial's first server). Broken by design, kept to show the problem.
+    Raw,
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Format::JsonHeader => "json-header",
+            Format::Length => "length",
+            Format::Raw => "raw",
+        })
+    }
+}
+
+/// The tutorial's `recv(1024)`: the most one raw read returns.
+pub const RAW_READ_SIZE: usize = 1024;
+
+/// A tokio-util codec for any [`Format`], with [`Frame`] as the item (the
+/// length and raw formats carry a minimal header).
+#[derive(Debug)]
+pub enum MsgCodec {
+    /// JSON-header frames.
+    JsonHeader(HeaderCodec),
+    /// Binary-length frames.
+    Length(StrictLengthCodec),
+    /// One read, one message, at most [`RAW_READ_SIZE`] bytes.
+    Raw,
+}
+
+impl MsgCodec {
+    /// A codec for `format` with `limits` (the length format uses the body
+    /// limit; raw has none).
+    pub fn new(format: Format, limits: Limits) -> Self {
+        match format {
+            Format::JsonHeader => MsgCodec::JsonHeader(HeaderCodec::with_limits(limits)),
+            Format::Length => MsgCodec::Length(StrictLengthCodec::new(limits.body())),
+            Format::Raw => MsgCodec::Raw,
+        }
+    }
+}
+
+impl Decoder for MsgCodec {
+    type Item = Frame;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
+        match self {
+            MsgCodec::JsonHeader(c) => c.decode(src),
+            MsgCodec::Length(c) => Ok(c.decode(src)?.map(|b| Frame::new(b.freeze()))),
+            // `FramedRead` calls `decode` after every read: taking what is
+            // buffered is "one read = one message".
+            MsgCodec::Raw if src.is_empty() => Ok(None),
+            MsgCodec::Raw => {
+                let n = src.len().min(RAW_READ_SIZE);
+                Ok(Some(Frame::new(src.split_to(n).freeze())))
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
+        match self {
+            MsgCodec::JsonHeader(c) => c.decode_eof(buf),
+            MsgCodec::Length(c) => Ok(c.decode_eof(buf)?.map(|b| Frame::new(b.freeze()))),
+            MsgCodec::Raw => self.decode(buf),
+        }
+    }
+}
+
+impl Encoder<Frame> for MsgCodec {
+    type Error = CodecError;
+
+    fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
+        match self {
+            MsgCodec::JsonHeader(c) => c.encode(frame, dst),
+            MsgCodec::Length(c) => Ok(c.encode(frame.body, dst)?),
+            MsgCodec::Raw => {
+                dst.extend_from_slice(&frame.body);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Upper-cases ASCII letters, leaving every other byte alone (the
+/// tutorial's `data.upper()`, safe for binary payloads).
+pub fn upper(body: &[u8]) -> Bytes {
+    Bytes::from(body.to_ascii_uppercase())
+}
+
+/// A stream that fails with [`io::ErrorKind::TimedOut`] once neither a read
+/// nor a write has made progress for `timeout`: an idle peer, or one that
+/// sent a header and then stalled.
+#[derive(Debug)]
+pub struct IdleStream<S> {
+    inner: S,
+    timeout: Duration,
+    deadline: Pin<Box<Sleep>>,
+}
+
+impl<S> IdleStream<S> {
+    /// Wraps `inner`; the clock starts now.
+    pub fn new(inner: S, timeout: Duration) -> Self {
+        IdleStream {
+            inner,
+            timeout,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+        }
+    }
+
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    fn progress(&mut self) {
+        let next = Instant::now() + self.timeout;
+        self.deadline.as_mut().reset(next);
+    }
+
+    fn expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        match self.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "no progress for {} ms (idle timeout)",
+                    self.timeout.as_millis()
+                ),
+            )),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for IdleStream<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                this.progress();
+                Poll::Ready(r)
+            }
+            Poll::Pending => this.expired(cx).map(Err),
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for IdleStream<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_write(cx, buf) {
+            Poll::Ready(r) => {
+                this.progress();
+                Poll::Ready(r)
+            }
+            Poll::Pending => this.expired(cx).map(Err),
+        }
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
+            Poll::Ready(r) => {
+                this.progress();
+                Poll::Ready(r)
+            }
+            Poll::Pending => this.expired(cx).map(Err),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Binds `addr` and prints `listening on IP:PORT` as the first line of
+/// stdout, flushed, so a script or test can read the port back.
+///
+/// # Errors
+///
+/// The bind error.
+pub async fn listen(addr: &str) -> io::Result<TcpListener> {
+    let listener = TcpListener::bind(addr).await?;
+    announce(listener.local_addr()?)?;
+    Ok(listener)
+}
+
+/// Prints `listening on IP:PORT` and flushes stdout.
+///
+/// # Errors
+///
+/// A failure to write to stdout.
+pub fn announce(addr: SocketAddr) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "listening on {addr}")?;
+    out.flush()
+}
+
+/// A token cancelled on Ctrl-C (SIGINT) or SIGTERM.
+pub fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown requested: no longer accepting connections");
+        t.cancel();
+    });
+    token
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Options every TCP server shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerOpts {
+    /// Close a connection after this many milliseconds without progress in
+    /// either direction (an idle peer, or a header and then nothing).
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub idle_timeout: u64,
+    /// After Ctrl-C, how long open exchanges may take to finish, in
+    /// milliseconds, before the process exits.
+    #[arg(long, value_name = "MS", default_value_t = 2_000)]
+    pub grace: u64,
+    /// Refuse more than this many connections at once (further ones wait in
+    /// the kernel's accept queue).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_connections: usize,
+}
+
+impl ServerOpts {
+    /// The idle timeout as a `Duration`.
+    pub fn idle(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout.max(1))
+    }
+}
+
+/// Accepts connections until `shutdown` is cancelled, running `handle` for
+/// each on its own task; then waits up to `opts.grace` for open connections
+/// to finish. Handlers see `shutdown` too, and should stop reading new
+/// messages once it is cancelled.
+///
+/// # Errors
+///
+/// Never for a single failed `accept` (logged and retried after a pause);
+/// only if the listener itself cannot report its address.
+pub async fn serve<F, Fut>(
+    listener: TcpListener,
+    opts: &ServerOpts,
+    shutdown: CancellationToken,
+    handle: F,
+) -> io::Result<()>
+where
+    F: Fn(TcpStream, SocketAddr, CancellationToken) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let local = listener.local_addr()?;
+    let mut tasks = JoinSet::new();
+    loop {
+        let accept_allowed = tasks.len() < opts.max_connections;
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            accepted = listener.accept(), if accept_allowed => match accepted {
+                Ok((stream, peer)) => {
+                    tracing::debug!(%peer, "accepted");
+                    tasks.spawn(handle(stream, peer, shutdown.clone()));
+                }
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    let open = tasks.len();
+    tracing::info!(%local, open, grace_ms = opts.grace, "stopped accepting; draining");
+    let drained = tokio::time::timeout(Duration::from_millis(opts.grace), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            left = tasks.len(),
+            "grace period over; closing remaining connections"
+        );
+        tasks.abort_all();
+    }
+    Ok(())
+}
+
+/// Waits for `fut` unless `shutdown` is cancelled first; after
+/// cancellation, `fut` (an exchange already under way) gets `grace` more to
+/// finish. `None` when it did not.
+pub async fn or_shutdown<T>(
+    fut: impl Future<Output = T>,
+    shutdown: &CancellationToken,
+    grace: Duration,
+) -> Option<T> {
+    tokio::pin!(fut);
+    tokio::select! {
+        v = &mut fut => Some(v),
+        _ = shutdown.cancelled() => tokio::time::timeout(grace, fut).await.ok(),
+    }
+}

@@ -1,0 +1,613 @@
+//! `send` and `receive`: one file per connection in the `HeaderCodec` wire
+//! format, checked end to end.
+//!
+//! ```text
+//! sender   | i32 LE | {"data_size":N,"filename":"a.bin","hash":"<sha-256 hex>"} | N bytes |
+//! receiver | i32 LE | {"data_size":M,"status":"ok"|"error","error":"<kind>"}     | message |
+//! ```
+//!
+//! The receiver checks the header before it reads a byte of the body (name,
+//! size limit, hash format), streams the body into a hidden temporary file
+//! in the target directory while hashing it, checks size and hash, and only
+//! then renames the file into place. A rejected or broken transfer leaves
+//! nothing behind: the temporary file is removed when it is dropped.
+
+use std::{
+    fmt,
+    io::{self, IsTerminal as _},
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use bytes::BytesMut;
+use framecheck_codec::{wire, Frame, FrameError, Header, HeaderCodec, Limits};
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    net::TcpStream,
+};
+use tokio_util::codec::{Encoder, FramedRead};
+
+use crate::net::{self, IdleStream, ServerOpts};
+
+/// Size of one body read or write.
+const CHUNK: usize = 64 * 1024;
+/// Default `--max-size`: 1 GiB.
+pub const DEFAULT_MAX_FILE: u64 = 1 << 30;
+/// After a rejection, how long the receiver keeps reading (and discarding)
+/// so the sender can finish its write and read the reply.
+const DRAIN_AFTER_REJECT: Duration = Duration::from_secs(2);
+/// Largest reply frame accepted by the sender.
+const MAX_REPLY: usize = 64 * 1024;
+
+/// `framecheck send`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SendArgs {
+    /// The file to send.
+    pub file: PathBuf,
+    /// Receiver (or slice-proxy) address.
+    #[arg(long, default_value = "127.0.0.1:9997")]
+    pub connect: String,
+    /// Name to send instead of the file's own (the receiver validates it).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Give up when the connection makes no progress for this many
+    /// milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub timeout: u64,
+}
+
+/// `framecheck receive`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReceiveArgs {
+    /// Address to listen on; port 0 picks a free one (printed first).
+    #[arg(long, default_value = "127.0.0.1:9997")]
+    pub listen: String,
+    /// Directory the files go to (must exist).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Largest file accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE)]
+    pub max_size: u64,
+    /// Replace an existing file of the same name (otherwise refused).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Shared server options.
+    #[command(flatten)]
+    pub server: ServerOpts,
+}
+
+/// Why the receiver refused or lost a file. The `kind` string goes into the
+/// reply's `error` field.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TransferError {
+    /// The frame itself is malformed or over a limit (`data_size` over
+    /// `--max-size` shows up as `BodyTooLong`).
+    Frame(FrameError),
+    /// The header has no `filename`.
+    MissingFilename,
+    /// The name is not a plain file name.
+    BadFilename {
+        /// The name as sent.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The header has no `hash`, or it is not 64 hex digits.
+    BadHash {
+        /// The value as sent, if any.
+        hash: Option<String>,
+    },
+    /// The stream ended before `data_size` body bytes arrived.
+    Truncated {
+        /// Bytes received.
+        received: u64,
+        /// `data_size`.
+        expected: u64,
+    },
+    /// The body's SHA-256 differs from the header's `hash`.
+    HashMismatch {
+        /// The header's hash.
+        expected: String,
+        /// The body's hash.
+        actual: String,
+    },
+    /// A file of that name exists and `--overwrite` was not given.
+    Exists {
+        /// The file name.
+        name: String,
+    },
+    /// The receiver rejected the file (seen by the sender).
+    Rejected {
+        /// The receiver's error kind.
+        kind: String,
+        /// The receiver's message.
+        message: String,
+    },
+    /// A transport or disk error.
+    Io(io::Error),
+}
+
+impl TransferError {
+    /// A short, stable name for the reply's `error` field.
+    pub fn kind(&self) -> &str {
+        match self {
+            TransferError::Frame(FrameError::BodyTooLong { .. }) => "too-large",
+            TransferError::Frame(_) => "bad-frame",
+            TransferError::MissingFilename | TransferError::BadFilename { .. } => "bad-filename",
+            TransferError::BadHash { .. } => "bad-hash",
+            TransferError::Truncated { .. } => "truncated",
+            TransferError::HashMismatch { .. } => "hash-mismatch",
+            TransferError::Exists { .. } => "exists",
+            TransferError::Rejected { kind, .. } => kind,
+            TransferError::Io(_) => "io",
+        }
+    }
+}
+
+impl fmt::Display for TransferError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransferError::Frame(FrameError::BodyTooLong { declared, limit }) => write!(
+                f,
+                "file of {declared} bytes exceeds the receiver's limit of {limit} bytes"
+            ),
+            TransferError::Frame(e) => write!(f, "malformed frame: {e}"),
+            TransferError::MissingFilename => f.write_str("header has no \"filename\""),
+            TransferError::BadFilename { name, reason } => {
+                write!(f, "refused file name {name:?}: {reason}")
+            }
+            TransferError::BadHash { hash: None } => f.write_str("header has no \"hash\""),
+            TransferError::BadHash { hash: Some(h) } => {
+                write!(f, "\"hash\" {h:?} is not a SHA-256 in 64 hex digits")
+            }
+            TransferError::Truncated { received, expected } => write!(
+                f,
+                "stream ended after {received} of {expected} body bytes; nothing saved"
+            ),
+            TransferError::HashMismatch { expected, actual } => write!(
+                f,
+                "SHA-256 mismatch: header says {expected}, body is {actual}; nothing saved"
+            ),
+            TransferError::Exists { name } => {
+                write!(
+                    f,
+                    "{name:?} already exists (receiver runs without --overwrite)"
+                )
+            }
+            TransferError::Rejected { kind, message } => {
+                write!(f, "receiver refused the file ({kind}): {message}")
+            }
+            TransferError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for TransferError {}
+
+impl From<io::Error> for TransferError {
+    fn from(e: io::Error) -> Self {
+        TransferError::Io(e)
+    }
+}
+
+impl From<FrameError> for TransferError {
+    fn from(e: FrameError) -> Self {
+        TransferError::Frame(e)
+    }
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Checks that `name` is a plain file name: not empty, not `.` or `..`, no
+/// path separator (`/` or `\`), no drive letter or NUL/control characters.
+///
+/// # Errors
+///
+/// [`TransferError::BadFilename`] saying which rule it broke.
+///
+/// ```
+/// use framecheck_cli::transfer::check_filename;
+/// assert!(check_filename("report.pdf").is_ok());
+/// assert!(check_filename("../etc/passwd").is_err());
+/// ```
+pub fn check_filename(name: &str) -> Result<(), TransferError> {
+    let reason = if name.is_empty() {
+        Some("empty")
+    } else if name == "." || name == ".." {
+        Some("'.' and '..' are not file names")
+    } else if name.contains('/') || name.contains('\\') {
+        Some("contains a path separator")
+    } else if name.contains(':') {
+        Some("contains ':' (a drive or stream name on Windows)")
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if name.len() > 255 {
+        Some("longer than 255 bytes")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(TransferError::BadFilename {
+            name: name.to_owned(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn progress_bar(len: u64, what: &str) -> ProgressBar {
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// What the sender reports after the receiver confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The name sent.
+    pub name: String,
+    /// Bytes sent.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub hash: String,
+}
+
+async fn hash_file(path: &Path) -> io::Result<(u64, String)> {
+    let mut file = tokio::fs::File::open(path).await?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((size, hex(&hasher.finalize())))
+}
+
+/// Sends `args.file` and waits for the receiver's verdict.
+///
+/// # Errors
+///
+/// [`TransferError::Rejected`] with the receiver's reason, or a local I/O
+/// error (file changed while sending, connection lost, timeout).
+pub async fn send(args: SendArgs) -> Result<Sent, TransferError> {
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => args
+            .file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} has no UTF-8 file name; pass --name",
+                        args.file.display()
+                    ),
+                )
+            })?
+            .to_owned(),
+    };
+    let (size, hash) = hash_file(&args.file).await?;
+    let mut header = Header::new(size);
+    header.filename = Some(name.clone());
+    header.hash = Some(hash.clone());
+    let body_len = usize::try_from(size).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "file too large for this platform",
+        )
+    })?;
+    let mut prefix = BytesMut::new();
+    wire::encode_prefix(
+        &header,
+        body_len,
+        &Limits::default().max_body_len(usize::MAX),
+        &mut prefix,
+    )?;
+
+    let timeout = Duration::from_millis(args.timeout.max(1));
+    let stream = TcpStream::connect(&args.connect).await?;
+    let (rd, wr) = stream.into_split();
+    let mut wr = IdleStream::new(wr, timeout);
+    let mut replies = FramedRead::new(
+        IdleStream::new(rd, timeout),
+        HeaderCodec::with_limits(Limits::default().max_body_len(MAX_REPLY)),
+    );
+    let bar = progress_bar(size, &name);
+    let path = args.file.clone();
+    let write = async {
+        wr.write_all(&prefix).await?;
+        let mut file = tokio::fs::File::open(&path).await?;
+        let mut buf = vec![0u8; CHUNK];
+        let mut left = size;
+        while left > 0 {
+            let want = usize::try_from(left.min(CHUNK as u64)).unwrap_or(CHUNK);
+            let n = file.read(&mut buf[..want]).await?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("{} shrank while being sent", path.display()),
+                ));
+            }
+            wr.write_all(&buf[..n]).await?;
+            left -= n as u64;
+            bar.inc(n as u64);
+        }
+        wr.flush().await?;
+        Ok::<(), io::Error>(())
+    };
+    tokio::pin!(write);
+    let reply = tokio::select! {
+        // The receiver may refuse before the body is through.
+        reply = replies.next() => reply,
+        written = &mut write => {
+            if let Err(e) = written {
+                // Perhaps refused and closed: its reply explains better.
+                tracing::debug!(error = %e, "write failed; reading the reply");
+                match tokio::time::timeout(Duration::from_secs(2), replies.next()).await {
+                    Ok(Some(Ok(frame))) => Some(Ok(frame)),
+                    _ => return Err(e.into()),
+                }
+            } else {
+                replies.next().await
+            }
+        }
+    };
+    bar.finish_and_clear();
+    let frame = match reply {
+        Some(Ok(frame)) => frame,
+        Some(Err(e)) => return Err(io::Error::from(e).into()),
+        None => {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "receiver closed the connection without a reply",
+            )
+            .into())
+        }
+    };
+    match frame.header.extra.get("status").and_then(Value::as_str) {
+        Some("ok") => Ok(Sent { name, size, hash }),
+        _ => Err(TransferError::Rejected {
+            kind: frame
+                .header
+                .extra
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_owned(),
+            message: String::from_utf8_lossy(&frame.body).into_owned(),
+        }),
+    }
+}
+
+/// Runs the receiver until Ctrl-C.
+///
+/// # Errors
+///
+/// `--dir` is not a directory, or the bind error.
+pub async fn receive(args: ReceiveArgs) -> io::Result<()> {
+    let dir = tokio::fs::canonicalize(&args.dir).await?;
+    if !tokio::fs::metadata(&dir).await?.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a directory", dir.display()),
+        ));
+    }
+    let listener = net::listen(&args.listen).await?;
+    tracing::info!(dir = %dir.display(), max_size = args.max_size, "receiver ready");
+    let shutdown = net::shutdown_on_signal();
+    let limits =
+        Limits::default().max_body_len(usize::try_from(args.max_size).unwrap_or(usize::MAX));
+    let idle = args.server.idle();
+    let overwrite = args.overwrite;
+    net::serve(
+        listener,
+        &args.server,
+        shutdown,
+        move |stream, peer, _shutdown| {
+            // A transfer under way is an open exchange: it runs to its end
+            // within the grace period.
+            let dir = dir.clone();
+            async move {
+                let mut io = IdleStream::new(stream, idle);
+                receive_one(&mut io, peer, &dir, limits, overwrite).await;
+            }
+        },
+    )
+    .await
+}
+
+async fn receive_one<S>(io: &mut S, peer: SocketAddr, dir: &Path, limits: Limits, overwrite: bool)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let outcome = receive_file(io, dir, limits, overwrite).await;
+    let (header, message) = match &outcome {
+        Ok(None) => return,
+        Ok(Some((name, size, hash))) => {
+            tracing::info!(%peer, name, size, hash, "saved");
+            let mut h = Header::default();
+            h.extra.insert("status".into(), "ok".into());
+            (h, format!("saved {name} ({size} bytes, sha256 {hash})"))
+        }
+        Err(e) => {
+            tracing::warn!(%peer, kind = e.kind(), error = %e, "transfer refused");
+            let mut h = Header::default();
+            h.extra.insert("status".into(), "error".into());
+            h.extra.insert("error".into(), e.kind().into());
+            (h, e.to_string())
+        }
+    };
+    let mut out = BytesMut::new();
+    if let Err(e) =
+        HeaderCodec::new().encode(Frame::with_header(header, message.into_bytes()), &mut out)
+    {
+        tracing::error!(%peer, error = %e, "could not encode the reply");
+        return;
+    }
+    if let Err(e) = async {
+        io.write_all(&out).await?;
+        io.shutdown().await
+    }
+    .await
+    {
+        tracing::debug!(%peer, error = %e, "could not send the reply");
+        return;
+    }
+    if outcome.is_err() {
+        // Let the sender finish writing so our reply is not lost to a reset.
+        let mut sink = vec![0u8; CHUNK];
+        let _ = tokio::time::timeout(DRAIN_AFTER_REJECT, async {
+            while matches!(io.read(&mut sink).await, Ok(n) if n > 0) {}
+        })
+        .await;
+    }
+}
+
+/// Reads one file. `Ok(None)`: the peer connected and closed without
+/// sending anything.
+async fn receive_file<S>(
+    io: &mut S,
+    dir: &Path,
+    limits: Limits,
+    overwrite: bool,
+) -> Result<Option<(String, u64, String)>, TransferError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut field = [0u8; wire::LENGTH_FIELD_LEN];
+    let first = io.read(&mut field).await?;
+    if first == 0 {
+        return Ok(None);
+    }
+    read_exact_or_truncated(
+        io,
+        &mut field[first..],
+        framecheck_codec::FramePart::HeaderLength,
+        first,
+    )
+    .await?;
+    let header_len = wire::decode_header_len(field, &limits)?;
+    // Bounded by `limits.header()` just above.
+    let mut raw = vec![0u8; header_len];
+    read_exact_or_truncated(io, &mut raw, framecheck_codec::FramePart::Header, 0).await?;
+    let header = wire::decode_header(&raw, &limits)?;
+    let name = header
+        .filename
+        .clone()
+        .ok_or(TransferError::MissingFilename)?;
+    check_filename(&name)?;
+    let expected_hash = match &header.hash {
+        Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            h.to_ascii_lowercase()
+        }
+        other => {
+            return Err(TransferError::BadHash {
+                hash: other.clone(),
+            })
+        }
+    };
+    let dest = dir.join(&name);
+    if !overwrite && tokio::fs::try_exists(&dest).await? {
+        return Err(TransferError::Exists { name });
+    }
+    let size = header.data_size;
+
+    let tmp = tempfile::Builder::new()
+        .prefix(".framecheck-")
+        .suffix(".part")
+        .tempfile_in(dir)?;
+    let mut file = tokio::fs::File::from_std(tmp.as_file().try_clone()?);
+    let mut hasher = Sha256::new();
+    let bar = progress_bar(size, &name);
+    let mut buf = vec![0u8; CHUNK];
+    let mut received = 0u64;
+    while received < size {
+        let want = usize::try_from((size - received).min(CHUNK as u64)).unwrap_or(CHUNK);
+        let n = io.read(&mut buf[..want]).await?;
+        if n == 0 {
+            bar.abandon();
+            return Err(TransferError::Truncated {
+                received,
+                expected: size,
+            });
+        }
+        hasher.update(&buf[..n]);
+        file.write_all(&buf[..n]).await?;
+        received += n as u64;
+        bar.inc(n as u64);
+    }
+    bar.finish_and_clear();
+    file.flush().await?;
+    file.sync_all().await?;
+    drop(file);
+    let actual = hex(&hasher.finalize());
+    if actual != expected_hash {
+        return Err(TransferError::HashMismatch {
+            expected: expected_hash,
+            actual,
+        });
+    }
+    let persisted = if overwrite {
+        tmp.persist(&dest).map(drop)
+    } else {
+        tmp.persist_noclobber(&dest).map(drop)
+    };
+    if let Err(e) = persisted {
+        if e.error.kind() == io::ErrorKind::AlreadyExists {
+            return Err(TransferError::Exists { name });
+        }
+        return Err(e.error.into());
+    }
+    Ok(Some((name, size, actual)))
+}
+
+async fn read_exact_or_truncated<S: AsyncRead + Unpin>(
+    io: &mut S,
+    buf: &mut [u8],
+    part: framecheck_codec::FramePart,
+    already: usize,
+) -> Result<(), TransferError> {
+    let mut got = 0;
+    while got < buf.len() {
+        let n = io.read(&mut buf[got..]).await?;
+        if n == 0 {
+            return Err(FrameError::Truncated {
+                part,
+                received: already + got,
+                expected: already + buf.len(),
+            }
+            .into());
+        }
+        got += n;
+    }
+    Ok(())
+}
