@@ -60,7 +60,10 @@ async fn python_tutorial_peer_interoperates() {
         let mut count = 0;
         while let Some(frame) = conn.recv_frame().await.unwrap() {
             let h: &Header = &frame.header;
-            assert_eq!(h.filename.as_deref(), Some(format!("f{count}.bin").as_str()));
+            assert_eq!(
+                h.filename.as_deref(),
+                Some(format!("f{count}.bin").as_str())
+            );
             assert_eq!(h.extra.get("seq"), Some(&count.into()));
             conn.send_frame(h, &frame.body.to_ascii_uppercase())
                 .await
