@@ -314,7 +314,7 @@ pub fn chart_svg(rows: &[Measure]) -> String {
     s
 }
 
-/// Where [`write`] put the files.
+/// Where [`write()`] put the files.
 #[derive(Debug, Clone)]
 pub struct Written {
     /// `report.md`.

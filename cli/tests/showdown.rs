@@ -1,0 +1,106 @@
+//! End-to-end: `showdown`, with small counts so it stays fast.
+
+mod common;
+
+use common::run;
+use serde_json::Value;
+
+fn results(dir: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap()
+}
+
+fn n(v: &Value, field: &str) -> u64 {
+    v[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{field} missing in {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part1_raw_framing_loses_boundaries_and_header_prefixed_keeps_them() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "showdown",
+            "--part",
+            "1",
+            "--messages",
+            "1500",
+            "--out",
+            out_dir.path().to_str().unwrap(),
+        ],
+        b"",
+    )
+    .await;
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(out.stdout.contains("merged"), "{}", out.stdout);
+    let r = results(out_dir.path());
+    let rows = r["part1"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let raw = &rows[0];
+    assert!(raw["framing"].as_str().unwrap().starts_with("raw"));
+    assert_eq!(n(raw, "sent"), 1500);
+    assert!(n(raw, "merged") > 0, "{raw}");
+    assert!(n(raw, "split") > 0, "{raw}");
+    assert!(n(raw, "intact") < 1500, "{raw}");
+    assert_eq!(
+        n(raw, "intact") + n(raw, "merged") + n(raw, "split") + n(raw, "lost"),
+        1500
+    );
+    assert_eq!(n(raw, "corrupt"), 0);
+    for row in &rows[1..] {
+        assert_eq!(n(row, "intact"), 1500, "{row}");
+        assert_eq!(n(row, "units"), 1500, "{row}");
+        assert_eq!(
+            n(row, "merged") + n(row, "split") + n(row, "lost"),
+            0,
+            "{row}"
+        );
+    }
+    let md = std::fs::read_to_string(out_dir.path().join("report.md")).unwrap();
+    assert!(
+        md.contains("| raw (one read = one message) | 1500 |"),
+        "{md}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part2_measures_every_strategy_at_both_sizes() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "showdown",
+            "--part",
+            "2",
+            "--max-messages",
+            "300",
+            "--time-cap",
+            "250",
+            "--large",
+            "16384",
+            "--out",
+            out_dir.path().to_str().unwrap(),
+        ],
+        b"",
+    )
+    .await;
+    assert!(out.status.success(), "{}", out.stderr);
+    let r = results(out_dir.path());
+    let rows = r["part2"].as_array().unwrap();
+    assert_eq!(rows.len(), 18);
+    for row in rows {
+        assert_eq!(row["error"], Value::Null, "{row}");
+        assert!(n(row, "messages") > 0, "{row}");
+        assert!(row["msgs_per_sec"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(
+            row["p99_us"].as_f64().unwrap() >= row["p50_us"].as_f64().unwrap(),
+            "{row}"
+        );
+    }
+    let sizes: Vec<u64> = rows.iter().map(|r| n(r, "size")).collect();
+    assert!(sizes.contains(&64) && sizes.contains(&16384));
+    let svg = std::fs::read_to_string(out_dir.path().join("chart.svg")).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("two-send, Nagle on"),
+        "{svg}"
+    );
+}
