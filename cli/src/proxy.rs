@@ -201,6 +201,49 @@ async fn proxy_conn(
     Ok(())
 }
 
+/// Draws chunk sizes in `[min, max]` from a seeded generator: the same
+/// seed gives the same cuts.
+///
+/// ```
+/// use framecheck_cli::proxy::Cutter;
+/// let cuts: Vec<usize> = Cutter::new(1, 4, 9).cuts(10).collect();
+/// assert_eq!(cuts.iter().sum::<usize>(), 10);
+/// assert_eq!(cuts, Cutter::new(1, 4, 9).cuts(10).collect::<Vec<_>>());
+/// ```
+#[derive(Debug)]
+pub struct Cutter {
+    rng: StdRng,
+    min: usize,
+    max: usize,
+}
+
+impl Cutter {
+    /// A cutter for chunks of `min..=max` bytes (`min` at least 1; `max` at
+    /// least `min`).
+    pub fn new(min: usize, max: usize, seed: u64) -> Self {
+        let min = min.max(1);
+        Cutter {
+            rng: StdRng::seed_from_u64(seed),
+            min,
+            max: max.max(min),
+        }
+    }
+
+    /// Chunk sizes that add up to `len`; all in range except perhaps the
+    /// last, which takes what is left.
+    pub fn cuts(&mut self, len: usize) -> impl Iterator<Item = usize> + '_ {
+        let mut left = len;
+        std::iter::from_fn(move || {
+            if left == 0 {
+                return None;
+            }
+            let size = self.rng.random_range(self.min..=self.max).min(left);
+            left -= size;
+            Some(size)
+        })
+    }
+}
+
 /// Copies `from` to `to`, re-segmented; at end of input, shuts `to` down
 /// so the half-close reaches the other side. Returns the bytes copied.
 async fn pump(
@@ -209,7 +252,7 @@ async fn pump(
     slicing: Slicing,
     seed: u64,
 ) -> io::Result<u64> {
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut cutter = Cutter::new(slicing.min_chunk, slicing.max_chunk, seed);
     let mut buf = vec![0u8; READ_SIZE];
     let mut total = 0u64;
     loop {
@@ -243,21 +286,68 @@ async fn pump(
                 }
             }
             None => {
-                let mut rest = &buf[..n];
-                while !rest.is_empty() {
-                    let size = rng
-                        .random_range(slicing.min_chunk..=slicing.max_chunk)
-                        .min(rest.len());
-                    let (chunk, tail) = rest.split_at(size);
-                    to.write_all(chunk).await?;
-                    rest = tail;
-                    if slicing.delay_us > 0 && !rest.is_empty() {
+                let mut at = 0;
+                for size in cutter.cuts(n) {
+                    if at > 0 && slicing.delay_us > 0 {
                         tokio::time::sleep(Duration::from_micros(slicing.delay_us)).await;
                     }
+                    to.write_all(&buf[at..at + size]).await?;
+                    at += size;
                 }
             }
         }
     }
     to.shutdown().await?;
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_stay_in_range_and_cover_the_input() {
+        let mut c = Cutter::new(3, 7, 42);
+        for len in [0, 1, 2, 3, 7, 8, 100, 65_536] {
+            let cuts: Vec<usize> = c.cuts(len).collect();
+            assert_eq!(cuts.iter().sum::<usize>(), len);
+            if let Some((last, rest)) = cuts.split_last() {
+                assert!(rest.iter().all(|&s| (3..=7).contains(&s)), "{cuts:?}");
+                assert!((1..=7).contains(last));
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_replays_the_same_cuts_and_another_differs() {
+        let run = |seed| {
+            let mut c = Cutter::new(1, 1500, seed);
+            (0..20)
+                .flat_map(|_| c.cuts(4096).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(5), run(5));
+        assert_ne!(run(5), run(6));
+    }
+
+    #[test]
+    fn empty_chunk_range_is_refused() {
+        let s = Slicing {
+            min_chunk: 0,
+            max_chunk: 4,
+            delay_us: 0,
+            merge_ms: None,
+            seed: 1,
+        };
+        assert_eq!(
+            s.validate(),
+            Err(SlicingError::BadChunkRange { min: 0, max: 4 })
+        );
+        let s = Slicing { min_chunk: 5, ..s };
+        assert_eq!(
+            s.validate(),
+            Err(SlicingError::BadChunkRange { min: 5, max: 4 })
+        );
+        assert_eq!(Slicing { max_chunk: 5, ..s }.validate(), Ok(()));
+    }
 }

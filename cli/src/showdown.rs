@@ -547,3 +547,66 @@ pub async fn run(args: Args) -> io::Result<Results> {
     );
     Ok(results)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(parts: &[&[u8]]) -> Vec<Bytes> {
+        parts.iter().map(|p| Bytes::copy_from_slice(p)).collect()
+    }
+
+    #[test]
+    fn tally_counts_exact_units_as_intact() {
+        let sent = [b"ab".to_vec(), b"cde".to_vec()];
+        let t = tally("x", &sent, &units(&[b"ab", b"cde"]));
+        assert_eq!(
+            (t.intact, t.merged, t.split, t.lost, t.corrupt),
+            (2, 0, 0, 0, 0)
+        );
+    }
+
+    #[test]
+    fn tally_counts_glued_messages_as_merged() {
+        let sent = [b"ab".to_vec(), b"cd".to_vec(), b"ef".to_vec()];
+        let t = tally("x", &sent, &units(&[b"abcdef"]));
+        assert_eq!((t.intact, t.merged, t.split, t.lost), (0, 3, 0, 0));
+    }
+
+    #[test]
+    fn tally_counts_a_message_over_two_units_as_split() {
+        let sent = [b"abcd".to_vec(), b"ef".to_vec()];
+        let t = tally("x", &sent, &units(&[b"ab", b"cd", b"ef"]));
+        assert_eq!((t.intact, t.merged, t.split, t.lost), (1, 0, 1, 0));
+    }
+
+    #[test]
+    fn tally_counts_missing_and_altered_bytes() {
+        let sent = [b"ab".to_vec(), b"cd".to_vec(), b"ef".to_vec()];
+        let t = tally("x", &sent, &units(&[b"ab", b"cX", b"e"]));
+        assert_eq!((t.intact, t.corrupt, t.lost), (1, 1, 1));
+    }
+
+    #[test]
+    fn percentile_uses_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.5), 50.0);
+        assert_eq!(percentile(&v, 0.99), 99.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+
+    #[test]
+    fn pipelined_batches_stay_within_the_byte_budget() {
+        assert_eq!(batch_for(64), MAX_BATCH);
+        assert_eq!(batch_for(64 * 1024), 2);
+        assert_eq!(batch_for(10 << 20), 1);
+    }
+
+    #[test]
+    fn mixed_messages_are_reproducible_and_never_empty() {
+        let a = mixed_messages(500, 3);
+        assert_eq!(a, mixed_messages(500, 3));
+        assert!(a.iter().all(|m| (1..=16_384).contains(&m.len())));
+        assert!(a.iter().any(|m| m.len() > 1_400) && a.iter().any(|m| m.len() <= 64));
+    }
+}

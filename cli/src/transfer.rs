@@ -611,3 +611,55 @@ async fn read_exact_or_truncated<S: AsyncRead + Unpin>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_names_pass() {
+        for name in [
+            "a.txt",
+            "report 2024.pdf",
+            ".hidden",
+            "..dots..",
+            "ünïcödé.bin",
+        ] {
+            assert!(check_filename(name).is_ok(), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn unsafe_names_are_refused_with_the_reason() {
+        for (name, reason) in [
+            ("", "empty"),
+            (".", "'.' and '..' are not file names"),
+            ("..", "'.' and '..' are not file names"),
+            ("../x", "contains a path separator"),
+            ("/etc/passwd", "contains a path separator"),
+            ("a\\b", "contains a path separator"),
+            ("C:x", "contains ':' (a drive or stream name on Windows)"),
+            ("a\0b", "contains a control character"),
+        ] {
+            match check_filename(name) {
+                Err(TransferError::BadFilename { reason: r, .. }) => {
+                    assert_eq!(r, reason, "{name:?}")
+                }
+                other => panic!("{name:?}: {other:?}"),
+            }
+        }
+        let long = "x".repeat(256);
+        assert!(matches!(
+            check_filename(&long),
+            Err(TransferError::BadFilename {
+                reason: "longer than 255 bytes",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn hex_is_lower_case_two_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
+    }
+}
