@@ -1,0 +1,7 @@
+//! Raw bytes into `HeaderCodec`, whole versus chunked
+//! (`framecheck::fuzz::check_decoder`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| framecheck::targets::decode::run(data));

@@ -1,0 +1,9 @@
+//! Arbitrary messages through the two-send (with and without ack), length
+//! and JSON-header strategies over a duplex stream with split and merged
+//! reads and writes; exactly the messages sent must arrive.
+#![no_main]
+
+use framecheck::targets::transport::{run, TransportCase};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|case: TransportCase| run(&case));
