@@ -1,0 +1,416 @@
+//! Framing strategies over real loopback TCP (127.0.0.1, port 0).
+//!
+//! Two groups, for payloads of 16 B, 256 B, 1 KiB and 64 KiB:
+//!
+//! - `loopback_reqresp`: send one message, wait for the echo; one iteration
+//!   is one request. Per-request latencies go to
+//!   `target/framecheck-bench/latency.json` (criterion keeps no
+//!   percentiles).
+//! - `loopback_oneway`: a stream of messages; one iteration is one message,
+//!   and each sample ends when the receiver has counted them all.
+//!
+//! Client and server each run a current-thread tokio runtime on their own
+//! OS thread, like two processes on one host. `FRAMECHECK_BENCH_QUICK=1`
+//! shortens every measurement (used by `ci/bench-report.sh --quick`).
+
+use std::{
+    future::Future,
+    net::{TcpListener as StdListener, TcpStream as StdStream},
+    thread,
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
+use framecheck_benches::latency::{self, LatencyFile};
+use framecheck_codec::strategy::{Conn, Framing};
+use futures_util::SinkExt;
+use rand::{rngs::StdRng, RngCore, SeedableRng};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+    runtime::Runtime,
+    sync::mpsc,
+};
+use tokio_util::codec::{FramedWrite, LengthDelimitedCodec};
+
+const SIZES: [usize; 4] = [16, 256, 1024, 64 * 1024];
+const SLEEP_GAP: Duration = Duration::from_millis(1);
+const RAW_WRITE: usize = 64 * 1024;
+
+fn quick() -> bool {
+    std::env::var_os("FRAMECHECK_BENCH_QUICK").is_some_and(|v| v != "0" && !v.is_empty())
+}
+
+/// Seeded, incompressible payload.
+fn payload(size: usize) -> Bytes {
+    let mut rng = StdRng::seed_from_u64(0x5EED_0000 + size as u64);
+    let mut v = vec![0u8; size];
+    rng.fill_bytes(&mut v);
+    Bytes::from(v)
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Connects a client socket to a server thread that runs `serve` on the
+/// accepted socket in its own runtime; the thread ends when `serve` does.
+fn spawn_server<F, Fut>(serve: F) -> (StdStream, thread::JoinHandle<()>)
+where
+    F: FnOnce(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    let listener = StdListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    let client = StdStream::connect(addr).expect("connect");
+    let (server, _) = listener.accept().expect("accept");
+    server.set_nonblocking(true).expect("nonblocking");
+    client.set_nonblocking(true).expect("nonblocking");
+    let handle = thread::Builder::new()
+        .name("bench-server".into())
+        .spawn(move || {
+            runtime().block_on(async move {
+                let stream = TcpStream::from_std(server).expect("register server socket");
+                serve(stream).await;
+            });
+        })
+        .expect("spawn server thread");
+    (client, handle)
+}
+
+/// A strategy as benchmarked: its criterion id and framing.
+#[derive(Clone, Copy)]
+struct Strategy {
+    id: &'static str,
+    framing: Framing,
+}
+
+const fn strategy(id: &'static str, framing: Framing) -> Strategy {
+    Strategy { id, framing }
+}
+
+const SLEEP: Strategy = strategy("sleep-1ms", Framing::Sleep { gap: SLEEP_GAP });
+const TWO_SEND_NAGLE_ON: Strategy = strategy(
+    "two-send-nagle-on",
+    Framing::TwoSend {
+        ack: false,
+        nodelay: false,
+    },
+);
+const TWO_SEND_NAGLE_OFF: Strategy = strategy(
+    "two-send-nagle-off",
+    Framing::TwoSend {
+        ack: false,
+        nodelay: true,
+    },
+);
+const TWO_SEND_ACK: Strategy = strategy(
+    "two-send-ack",
+    Framing::TwoSend {
+        ack: true,
+        nodelay: false,
+    },
+);
+const LENGTH: Strategy = strategy("length", Framing::Length);
+const JSON_HEADER: Strategy = strategy("json-header", Framing::JsonHeader);
+
+/// Strategies that take milliseconds per message get few, flat samples.
+fn is_slow(framing: Framing) -> bool {
+    matches!(
+        framing,
+        Framing::Sleep { .. }
+            | Framing::TwoSend {
+                ack: false,
+                nodelay: false
+            }
+    )
+}
+
+fn set_timing(group: &mut BenchmarkGroup<'_, WallTime>, slow: bool) {
+    let (warm, measure) = match (slow, quick()) {
+        (true, true) => (0.05, 0.5),
+        (true, false) => (0.2, 2.0),
+        (false, true) => (0.3, 1.0),
+        (false, false) => (1.0, 3.0),
+    };
+    group.warm_up_time(Duration::from_secs_f64(warm));
+    group.measurement_time(Duration::from_secs_f64(measure));
+    if slow {
+        group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    } else {
+        group
+            .sample_size(if quick() { 30 } else { 60 })
+            .sampling_mode(SamplingMode::Auto);
+    }
+}
+
+/// Receives until `want` payload bytes have arrived (one message for every
+/// framing but sleep, which may deliver it over several reads).
+async fn recv_bytes(conn: &mut Conn<TcpStream>, want: usize) {
+    let mut got = 0;
+    while got < want {
+        let msg = conn.recv().await.expect("recv").expect("echo ended early");
+        got += msg.len();
+    }
+    assert_eq!(got, want, "echo size");
+}
+
+async fn echo(stream: TcpStream, framing: Framing) {
+    framing.configure(&stream).expect("set TCP_NODELAY");
+    let mut conn = Conn::new(stream, framing);
+    while let Some(msg) = conn.recv().await.expect("server recv") {
+        conn.send(&msg).await.expect("server send");
+    }
+}
+
+fn reqresp(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("loopback_reqresp");
+    let mut latencies = LatencyFile::new();
+    let strategies = [
+        SLEEP,
+        TWO_SEND_NAGLE_ON,
+        TWO_SEND_NAGLE_OFF,
+        TWO_SEND_ACK,
+        LENGTH,
+        JSON_HEADER,
+    ];
+    for size in SIZES {
+        let payload = payload(size);
+        for s in strategies {
+            set_timing(&mut group, is_slow(s.framing));
+            group.throughput(Throughput::ElementsAndBytes {
+                elements: 1,
+                bytes: size as u64,
+            });
+            let framing = s.framing;
+            let (client, server) = spawn_server(move |stream| echo(stream, framing));
+            let mut conn = rt.block_on(async {
+                let stream = TcpStream::from_std(client).expect("register client socket");
+                framing.configure(&stream).expect("set TCP_NODELAY");
+                Conn::new(stream, framing)
+            });
+            let mut samples: Vec<u64> = Vec::new();
+            group.bench_with_input(BenchmarkId::new(s.id, size), &payload, |b, payload| {
+                b.iter_custom(|iters| {
+                    rt.block_on(async {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            let t = Instant::now();
+                            conn.send(payload).await.expect("send");
+                            recv_bytes(&mut conn, payload.len()).await;
+                            samples.push(t.elapsed().as_nanos() as u64);
+                        }
+                        start.elapsed()
+                    })
+                });
+            });
+            rt.block_on(conn.shutdown()).expect("shutdown");
+            drop(conn);
+            server.join().expect("server thread");
+            if let Some(summary) = latency::summarize(&mut samples) {
+                latencies.insert(
+                    latency::key("loopback_reqresp", s.id, &size.to_string()),
+                    summary,
+                );
+            }
+        }
+    }
+    group.finish();
+    let path = latency::default_path();
+    latency::merge_and_save(&path, latencies)
+        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+/// How the one-way sender writes.
+#[derive(Clone, Copy)]
+enum Write {
+    /// `Conn::send` per message: written out at once.
+    Each(Strategy),
+    /// `Conn::feed` per message, `Conn::flush` at the end of the sample.
+    Batched(Strategy),
+    /// tokio-util `FramedWrite` + `LengthDelimitedCodec`: `feed`, then `flush`.
+    Framed,
+    /// Unframed `write_all` of the same bytes in 64 KiB writes.
+    Raw,
+}
+
+impl Write {
+    fn id(&self) -> &'static str {
+        match self {
+            Write::Each(s) if s.framing == Framing::Length => "length-write-each",
+            Write::Each(s) | Write::Batched(s) => s.id,
+            Write::Framed => "framed-ldc",
+            Write::Raw => "raw-64k-writes",
+        }
+    }
+
+    /// The framing the receiver decodes; `None` = count raw bytes.
+    fn receiver_framing(&self) -> Option<Framing> {
+        match self {
+            Write::Each(s) | Write::Batched(s) => Some(s.framing),
+            // Same wire format as StrictLengthCodec: u32 BE length + body.
+            Write::Framed => Some(Framing::Length),
+            Write::Raw => None,
+        }
+    }
+
+    fn is_slow(&self) -> bool {
+        match self {
+            Write::Each(s) | Write::Batched(s) => is_slow(s.framing),
+            Write::Framed | Write::Raw => false,
+        }
+    }
+}
+
+enum Sender {
+    Conn(Conn<TcpStream>),
+    Framed(FramedWrite<TcpStream, LengthDelimitedCodec>),
+    Raw(TcpStream),
+}
+
+/// Counts `n` messages of `size` bytes (or `n * size` bytes for the sleep
+/// strategy and the raw stream, which keep no boundaries) per command, and
+/// reports each count done.
+async fn count(
+    stream: TcpStream,
+    framing: Option<Framing>,
+    size: usize,
+    mut cmds: mpsc::UnboundedReceiver<u64>,
+    done: mpsc::UnboundedSender<()>,
+) {
+    match framing {
+        Some(framing) => {
+            framing.configure(&stream).expect("set TCP_NODELAY");
+            let mut conn = Conn::new(stream, framing);
+            while let Some(n) = cmds.recv().await {
+                if framing.preserves_boundaries() {
+                    for _ in 0..n {
+                        let msg = conn
+                            .recv()
+                            .await
+                            .expect("recv")
+                            .expect("stream ended early");
+                        assert_eq!(msg.len(), size, "message size");
+                    }
+                } else {
+                    recv_bytes(&mut conn, n as usize * size).await;
+                }
+                done.send(()).expect("bench side gone");
+            }
+        }
+        None => {
+            let mut stream = stream;
+            let mut buf = vec![0u8; RAW_WRITE];
+            while let Some(n) = cmds.recv().await {
+                let mut left = n as usize * size;
+                while left > 0 {
+                    let got = stream.read(&mut buf).await.expect("read");
+                    assert!(got > 0, "stream ended early");
+                    left = left.checked_sub(got).expect("more bytes than sent");
+                }
+                done.send(()).expect("bench side gone");
+            }
+        }
+    }
+}
+
+fn oneway(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("loopback_oneway");
+    for size in SIZES {
+        let payload = payload(size);
+        let mut sends = vec![
+            Write::Each(SLEEP),
+            Write::Each(TWO_SEND_NAGLE_ON),
+            Write::Each(TWO_SEND_NAGLE_OFF),
+            Write::Each(TWO_SEND_ACK),
+            Write::Each(LENGTH),
+            Write::Batched(LENGTH),
+            Write::Batched(JSON_HEADER),
+            Write::Framed,
+        ];
+        if size == RAW_WRITE {
+            sends.push(Write::Raw);
+        }
+        for send in sends {
+            set_timing(&mut group, send.is_slow());
+            group.throughput(Throughput::ElementsAndBytes {
+                elements: 1,
+                bytes: size as u64,
+            });
+            let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+            let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+            let rx_framing = send.receiver_framing();
+            let (client, server) =
+                spawn_server(move |stream| count(stream, rx_framing, size, cmd_rx, done_tx));
+            let mut sender = rt.block_on(async {
+                let stream = TcpStream::from_std(client).expect("register client socket");
+                match send {
+                    Write::Each(s) | Write::Batched(s) => {
+                        s.framing.configure(&stream).expect("set TCP_NODELAY");
+                        Sender::Conn(Conn::new(stream, s.framing))
+                    }
+                    Write::Framed => {
+                        stream.set_nodelay(true).expect("set TCP_NODELAY");
+                        Sender::Framed(FramedWrite::new(stream, LengthDelimitedCodec::new()))
+                    }
+                    Write::Raw => {
+                        stream.set_nodelay(true).expect("set TCP_NODELAY");
+                        Sender::Raw(stream)
+                    }
+                }
+            });
+            group.bench_with_input(BenchmarkId::new(send.id(), size), &payload, |b, payload| {
+                b.iter_custom(|iters| {
+                    rt.block_on(async {
+                        cmd_tx.send(iters).expect("receiver gone");
+                        let start = Instant::now();
+                        match (&mut sender, send) {
+                            (Sender::Conn(conn), Write::Batched(_)) => {
+                                for _ in 0..iters {
+                                    conn.feed(payload).await.expect("feed");
+                                }
+                                conn.flush().await.expect("flush");
+                            }
+                            (Sender::Conn(conn), _) => {
+                                for _ in 0..iters {
+                                    conn.send(payload).await.expect("send");
+                                }
+                            }
+                            (Sender::Framed(framed), _) => {
+                                for _ in 0..iters {
+                                    framed.feed(payload.clone()).await.expect("feed");
+                                }
+                                SinkExt::<Bytes>::flush(framed).await.expect("flush");
+                            }
+                            (Sender::Raw(stream), _) => {
+                                for _ in 0..iters {
+                                    stream.write_all(payload).await.expect("write");
+                                }
+                            }
+                        }
+                        done_rx.recv().await.expect("receiver gone");
+                        start.elapsed()
+                    })
+                });
+            });
+            drop(cmd_tx);
+            drop(sender);
+            server.join().expect("receiver thread");
+        }
+    }
+    group.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    reqresp(&mut c);
+    oneway(&mut c);
+    c.final_summary();
+}

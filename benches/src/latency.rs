@@ -1,0 +1,177 @@
+//! Per-request latency percentiles.
+//!
+//! Criterion reports the mean time per iteration, not percentiles, so the
+//! request/response benches time each request themselves and store a summary
+//! per benchmark in one JSON file (by default
+//! `target/framecheck-bench/latency.json`), keyed like criterion's ids:
+//! `group/function/value`.
+
+use std::{
+    collections::BTreeMap,
+    fs, io,
+    path::{Path, PathBuf},
+};
+
+use serde::{Deserialize, Serialize};
+
+/// Latency percentiles of one benchmark, in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Number of timed requests.
+    pub count: u64,
+    /// Median.
+    pub p50_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// Largest.
+    pub max_ns: u64,
+}
+
+/// Every benchmark's summary, by `group/function/value`.
+pub type LatencyFile = BTreeMap<String, LatencySummary>;
+
+/// Summarises `samples` (nanoseconds, any order; sorted in place) with the
+/// nearest-rank percentiles; `None` when there are none.
+///
+/// ```
+/// use framecheck_benches::latency::summarize;
+///
+/// let mut samples: Vec<u64> = (1..=100).rev().collect();
+/// let s = summarize(&mut samples).unwrap();
+/// assert_eq!((s.count, s.p50_ns, s.p99_ns, s.max_ns), (100, 50, 99, 100));
+/// assert_eq!(summarize(&mut []), None);
+/// ```
+pub fn summarize(samples: &mut [u64]) -> Option<LatencySummary> {
+    if samples.is_empty() {
+        return None;
+    }
+    samples.sort_unstable();
+    let rank = |p: usize| {
+        // Nearest rank: ceil(p/100 * n), 1-based.
+        let r = (p * samples.len()).div_ceil(100).max(1);
+        samples[r - 1]
+    };
+    Some(LatencySummary {
+        count: samples.len() as u64,
+        p50_ns: rank(50),
+        p99_ns: rank(99),
+        max_ns: samples[samples.len() - 1],
+    })
+}
+
+/// The key of a benchmark in the latency file.
+pub fn key(group: &str, function: &str, value: &str) -> String {
+    format!("{group}/{function}/{value}")
+}
+
+/// Where the benches write the latency file: `$CARGO_TARGET_DIR`, or the
+/// `target` directory that holds the running bench binary
+/// (`target/release/deps/<bench>`), then `framecheck-bench/latency.json`.
+pub fn default_path() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            // <target>/<profile>/deps/<binary>
+            Some(exe.parent()?.parent()?.parent()?.to_path_buf())
+        })
+        .unwrap_or_else(|| PathBuf::from("target"));
+    target.join("framecheck-bench").join("latency.json")
+}
+
+/// Reads a latency file; a missing file is an empty one.
+///
+/// # Errors
+///
+/// The read error, or `InvalidData` when the file is not a latency file.
+pub fn load(path: &Path) -> io::Result<LatencyFile> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", path.display()),
+            )
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(LatencyFile::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Adds `entries` to the file at `path` (replacing entries with the same
+/// key, keeping the others, so benches run with a filter add to it).
+///
+/// # Errors
+///
+/// As [`load`], or the write error.
+pub fn merge_and_save(path: &Path, entries: LatencyFile) -> io::Result<()> {
+    let mut all = load(path)?;
+    all.extend(entries);
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let json = serde_json::to_vec_pretty(&all).map_err(io::Error::other)?;
+    fs::write(path, json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let mut one = vec![7];
+        assert_eq!(
+            summarize(&mut one),
+            Some(LatencySummary {
+                count: 1,
+                p50_ns: 7,
+                p99_ns: 7,
+                max_ns: 7
+            })
+        );
+        // 1000 samples, ten of them slow: p99 is the last fast one.
+        let mut samples = vec![10; 990];
+        samples.extend([5_000; 10]);
+        let s = summarize(&mut samples).unwrap();
+        assert_eq!((s.p50_ns, s.p99_ns, s.max_ns), (10, 10, 5_000));
+        // Eleven slow ones push p99 up.
+        samples.push(5_000);
+        assert_eq!(summarize(&mut samples).unwrap().p99_ns, 5_000);
+    }
+
+    #[test]
+    fn merge_keeps_other_keys_and_replaces_same_key() {
+        let dir = std::env::temp_dir().join(format!("framecheck-latency-{}", std::process::id()));
+        let path = dir.join("latency.json");
+        let s = |n| LatencySummary {
+            count: 1,
+            p50_ns: n,
+            p99_ns: n,
+            max_ns: n,
+        };
+        merge_and_save(&path, LatencyFile::from([(key("g", "a", "1"), s(1))])).unwrap();
+        merge_and_save(
+            &path,
+            LatencyFile::from([(key("g", "b", "1"), s(2)), (key("g", "a", "1"), s(3))]),
+        )
+        .unwrap();
+        let all = load(&path).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all["g/a/1"].p50_ns, 3);
+        assert_eq!(all["g/b/1"].p50_ns, 2);
+    }
+
+    #[test]
+    fn missing_file_is_empty_and_garbage_is_an_error() {
+        let dir =
+            std::env::temp_dir().join(format!("framecheck-latency-bad-{}", std::process::id()));
+        assert!(load(&dir.join("none.json")).unwrap().is_empty());
+        fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("bad.json");
+        fs::write(&bad, b"[1, 2]").unwrap();
+        let err = load(&bad).unwrap_err();
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs framecheck's criterion benches and writes docs/benchmarks.md plus one
+# SVG chart per group (docs/bench-*.svg).
+#   bash ci/bench-report.sh           # full run (about 15 minutes on 2 cores)
+#   bash ci/bench-report.sh --quick   # a few minutes; shorter measurements
+# Extra arguments after -- go to criterion, e.g. -- loopback_reqresp
+# Criterion's HTML report ends up in target/criterion/report/index.html.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=full
+criterion_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) mode=quick ;;
+    --) shift; criterion_args+=("$@"); break ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+target_dir="${CARGO_TARGET_DIR:-target}"
+command="bash ci/bench-report.sh"
+if [ "$mode" = quick ]; then
+  command="$command --quick"
+  # Our benches read this; the harness bench gets criterion's own flags.
+  export FRAMECHECK_BENCH_QUICK=1
+  harness_args=(--warm-up-time 0.5 --measurement-time 1 --sample-size 20)
+else
+  export FRAMECHECK_BENCH_QUICK=0
+  harness_args=()
+fi
+
+load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+# Latencies are rewritten by this run; drop figures from older runs.
+rm -f "$target_dir/framecheck-bench/latency.json"
+
+cargo bench -p framecheck-benches --bench strategies -- "${criterion_args[@]}"
+cargo bench -p framecheck-benches --bench codec -- "${criterion_args[@]}"
+cargo bench -p framecheck-benches --bench harness -- "${harness_args[@]}" "${criterion_args[@]}"
+
+load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+cargo run --release -p framecheck-benches --bin report -- \
+  --criterion-dir "$target_dir/criterion" \
+  --latency "$target_dir/framecheck-bench/latency.json" \
+  --out-dir docs \
+  --mode "$mode" \
+  --command "$command" \
+  --date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+  --load "before: $load_before; after: $load_after"
+echo "report: docs/benchmarks.md; criterion: $target_dir/criterion/report/index.html"
