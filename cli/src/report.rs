@@ -53,9 +53,9 @@ pub fn explain_part2(m: &Measure) -> String {
     } else if s.starts_with("two-send") && s.ends_with("Nagle on") {
         if p50_ms >= 10.0 {
             format!(
-                "stalls {p50_ms:.0} ms per message: Nagle holds a small write while an earlier \
-                 one is unACKed, and the peer, with nothing to send, delays its ACK (~40 ms on \
-                 Linux){}",
+                "stalls {p50_ms:.0} ms per echo, a wait on each side: Nagle holds the second small \
+                 write until the first is ACKed, and the peer, still waiting for the rest of the \
+                 message, delays its ACK (~40 ms on Linux){}",
                 if m.capped {
                     "; stopped by the time cap"
                 } else {
