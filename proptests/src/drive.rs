@@ -44,6 +44,8 @@ pub(crate) struct Run<T, E> {
     /// For each item, the number of stream bytes fed when it came out and
     /// the number the decoder had consumed (fed minus buffered).
     pub(crate) consumed: Vec<usize>,
+    /// For each item, when it came out.
+    pub(crate) when: Vec<When>,
     pub(crate) stop: Stop<E>,
 }
 
@@ -57,6 +59,7 @@ pub(crate) fn feed<D: Decoder>(
 ) -> Run<D::Item, D::Error> {
     let mut items = Vec::new();
     let mut consumed = Vec::new();
+    let mut item_when = Vec::new();
     let mut when = When::AfterRead { read: 0, end: 0 };
     let result = quietly(|| {
         feed_inner(
@@ -66,6 +69,7 @@ pub(crate) fn feed<D: Decoder>(
             max_items,
             &mut items,
             &mut consumed,
+            &mut item_when,
             &mut when,
         )
     });
@@ -76,6 +80,7 @@ pub(crate) fn feed<D: Decoder>(
     Run {
         items,
         consumed,
+        when: item_when,
         stop,
     }
 }
@@ -88,6 +93,7 @@ fn feed_inner<D: Decoder>(
     max_items: usize,
     items: &mut Vec<D::Item>,
     consumed: &mut Vec<usize>,
+    item_when: &mut Vec<When>,
     when: &mut When,
 ) -> Stop<D::Error> {
     let mut buf = BytesMut::new();
@@ -102,6 +108,7 @@ fn feed_inner<D: Decoder>(
                 Ok(Some(item)) => {
                     items.push(item);
                     consumed.push(end - buf.len());
+                    item_when.push(*when);
                     if items.len() > max_items {
                         return Stop::Runaway { at: *when };
                     }
@@ -117,6 +124,7 @@ fn feed_inner<D: Decoder>(
             Ok(Some(item)) => {
                 items.push(item);
                 consumed.push(stream.len() - buf.len());
+                item_when.push(When::AtEof);
                 if items.len() > max_items {
                     return Stop::Runaway { at: When::AtEof };
                 }
@@ -130,6 +138,59 @@ fn feed_inner<D: Decoder>(
             }
         }
     }
+}
+
+/// Decodes `stream` arriving in reads that end at `read_ends` (sorted,
+/// strictly inside the stream, as [`Chunking::read_ends`] gives them), the
+/// way tokio-util's `FramedRead` does: `decode` until `Ok(None)` after
+/// each read, `decode_eof` until `Ok(None)` at the end. Returns the frames
+/// and how the stream ended; the first error ends it. For tests that check
+/// what a decoder does with particular bytes (a malformed header, say)
+/// whatever the reads.
+///
+/// A decoder that returns more frames than the stream has bytes is stopped
+/// with an `io::ErrorKind::Other` error. Panics propagate.
+///
+/// [`Chunking::read_ends`]: crate::chunk::Chunking::read_ends
+///
+/// # Examples
+///
+/// ```
+/// use tokio_util::codec::LinesCodec;
+///
+/// let (lines, end) = framecheck::decode_in_reads(&mut LinesCodec::new(), b"ab\ncd\ne", &[1, 4]);
+/// assert_eq!(lines, ["ab", "cd", "e"]);
+/// assert!(end.is_ok());
+/// ```
+pub fn decode_in_reads<D: Decoder>(
+    decoder: &mut D,
+    stream: &[u8],
+    read_ends: &[usize],
+) -> (Vec<D::Item>, Result<(), D::Error>) {
+    let mut items = Vec::new();
+    let (mut consumed, mut item_when) = (Vec::new(), Vec::new());
+    let mut when = When::AtEof;
+    let stop = feed_inner(
+        decoder,
+        stream,
+        read_ends,
+        stream.len() + 1,
+        &mut items,
+        &mut consumed,
+        &mut item_when,
+        &mut when,
+    );
+    let end = match stop {
+        Stop::Clean => Ok(()),
+        Stop::Error { error, .. } => Err(error),
+        Stop::Runaway { .. } | Stop::Panic { .. } => Err(std::io::Error::other(format!(
+            "decoder returned more than {} frames from {} bytes",
+            stream.len() + 1,
+            stream.len()
+        ))
+        .into()),
+    };
+    (items, end)
 }
 
 thread_local! {

@@ -198,6 +198,33 @@ pub(crate) fn read_headline(layout: &Layout, heads: &Heads, read: usize, end: us
     }
 }
 
+/// The reads that ended inside a frame (not at a boundary), described:
+/// each when there are at most `max`, else how many.
+pub(crate) fn cuts_summary(
+    layout: &Layout,
+    heads: &Heads,
+    read_ends: &[usize],
+    max: usize,
+) -> String {
+    let inside: Vec<(usize, usize)> = read_ends
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|&(_, e)| !layout.is_boundary(e))
+        .collect();
+    if inside.is_empty() {
+        return "every read ended at a frame boundary".to_owned();
+    }
+    if inside.len() > max {
+        return format!("{} reads ended inside frames", inside.len());
+    }
+    let parts: Vec<String> = inside
+        .iter()
+        .map(|&(r, e)| read_headline(layout, heads, r, e))
+        .collect();
+    parts.join("; ")
+}
+
 /// The reads that ended inside frame `frame` (or at its end), described.
 pub(crate) fn reads_in_frame(
     layout: &Layout,
@@ -235,10 +262,9 @@ pub(crate) fn reads_in_frame(
             );
         }
         [one] => out = format!("frame {frame}: {}", describe(*one)),
-        [first @ .., last] if first.len() <= 3 => {
-            let parts: Vec<String> = inside.iter().map(|&p| describe(p)).collect();
+        few if few.len() <= 6 => {
+            let parts: Vec<String> = few.iter().map(|&p| describe(p)).collect();
             out = format!("frame {frame}: {}", parts.join("; "));
-            let _ = last;
         }
         [first, .., last] => {
             out = format!(

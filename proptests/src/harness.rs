@@ -12,9 +12,10 @@ use proptest::{
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::{
-    chunk::{chunkings, points, Chunking, Point},
+    case::encode_all,
+    chunk::{chunkings, points, Chunking, Layout, Point},
     failure::{Failure, FailureKind},
-    persist,
+    persist, reduce,
     roundtrip::roundtrip_case,
     truncation::truncation_case,
 };
@@ -123,6 +124,19 @@ impl Harness {
         let (mut runner, store) = self.runner(Location::caller(), "roundtrip");
         let case =
             |(frames, chunking): &(Vec<I>, Chunking)| roundtrip_case(&make_codec, frames, chunking);
+        let simpler = |(frames, chunking): &(Vec<I>, Chunking)| {
+            let layout = layout_of(&make_codec, frames);
+            let limit = layout.as_ref().map_or(0, Layout::total);
+            let mut out: Vec<(Vec<I>, Chunking)> = reduce::without_each(frames)
+                .map(|f| (f, chunking.clone()))
+                .collect();
+            out.extend(
+                reduce::simpler_chunkings(chunking, layout.as_ref(), limit)
+                    .into_iter()
+                    .map(|c| (frames.clone(), c)),
+            );
+            out
+        };
         // Chunkings that broke a decoder before, against new frames.
         if let Some(store) = &store {
             for chunking in store.load() {
@@ -130,7 +144,7 @@ impl Harness {
                 let result = replay.run(&(&frames, proptest::strategy::Just(chunking)), |v| {
                     case(&v).map_err(|f| TestCaseError::fail(f.headline().to_owned()))
                 });
-                finish(result, &case, &runner, None)?;
+                finish(result, &case, &simpler, &runner, None)?;
             }
         }
         let result = runner.run(&(&frames, chunkings()), |v| {
@@ -140,6 +154,7 @@ impl Harness {
         finish(
             result,
             &case,
+            &simpler,
             &runner,
             store.as_ref().map(|s| (s, &text as _)),
         )
@@ -169,6 +184,26 @@ impl Harness {
         let case = |(frames, cut, chunking): &(Vec<I>, Point, Chunking)| {
             truncation_case(&make_codec, frames, cut, chunking)
         };
+        let simpler = |(frames, cut, chunking): &(Vec<I>, Point, Chunking)| {
+            let layout = layout_of(&make_codec, frames);
+            let limit = layout.as_ref().map_or(0, |l| cut.resolve(l));
+            let mut out: Vec<(Vec<I>, Point, Chunking)> = reduce::without_each(frames)
+                .map(|f| (f, *cut, chunking.clone()))
+                .collect();
+            if let (Point::Fraction { .. }, Some(layout)) = (cut, &layout) {
+                out.push((
+                    frames.clone(),
+                    reduce::point_at(layout, limit),
+                    chunking.clone(),
+                ));
+            }
+            out.extend(
+                reduce::simpler_chunkings(chunking, layout.as_ref(), limit)
+                    .into_iter()
+                    .map(|c| (frames.clone(), *cut, c)),
+            );
+            out
+        };
         if let Some(store) = &store {
             for line in store.load_lines() {
                 let Some((cut, chunking)) = persist::parse_truncation(&line) else {
@@ -183,7 +218,7 @@ impl Harness {
                 let result = replay.run(&strategy, |v| {
                     case(&v).map_err(|f| TestCaseError::fail(f.headline().to_owned()))
                 });
-                finish(result, &case, &runner, None)?;
+                finish(result, &case, &simpler, &runner, None)?;
             }
         }
         let result = runner.run(&(&frames, points(), chunkings()), |v| {
@@ -193,10 +228,24 @@ impl Harness {
         finish(
             result,
             &case,
+            &simpler,
             &runner,
             store.as_ref().map(|s| (s, &text as _)),
         )
     }
+}
+
+/// The layout of `frames` encoded by a codec from `make_codec`.
+fn layout_of<C: Encoder<I>, I: Clone + Debug>(
+    make_codec: &dyn Fn() -> C,
+    frames: &[I],
+) -> Option<Layout>
+where
+    C::Error: Debug,
+{
+    encode_all(&mut make_codec(), frames)
+        .ok()
+        .map(|(_, layout)| layout)
 }
 
 /// Cases run with each saved chunking.
@@ -218,6 +267,7 @@ type ToText<'a, V> = &'a dyn Fn(&V) -> String;
 fn finish<V: Debug>(
     result: Result<(), TestError<V>>,
     case: &dyn Fn(&V) -> Result<(), Failure>,
+    simpler: &dyn Fn(&V) -> Vec<V>,
     runner: &TestRunner,
     store: Option<(&persist::Store, ToText<'_, V>)>,
 ) -> Result<(), Failure> {
@@ -234,13 +284,14 @@ fn finish<V: Debug>(
         }
         Err(TestError::Fail(_, value)) => value,
     };
+    let value = reduce::reduce(value, simpler, &|v| case(v).is_err());
     if let Some((store, text)) = store {
         store.save(&text(&value));
     }
     let cases = runner.config().cases;
     match case(&value) {
         Err(failure) => Err(failure.with_note(&format!(
-            "minimal failing case (proptest, up to {cases} cases, shrunk; \
+            "minimal failing case (proptest, up to {cases} cases, shrunk, then reduced; \
              PROPTEST_CASES sets the number of cases):"
         ))),
         Ok(()) => Err(Failure::new(

@@ -38,11 +38,13 @@ pub mod fuzz;
 mod harness;
 pub mod io;
 mod persist;
+mod reduce;
 mod roundtrip;
 pub mod strategies;
 pub mod targets;
 mod truncation;
 
+pub use crate::drive::decode_in_reads;
 pub use crate::failure::{Failure, FailureKind};
 pub use crate::harness::{
     assert_roundtrip, assert_truncation_detected, check_roundtrip, check_truncation_detected,

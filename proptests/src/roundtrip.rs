@@ -10,8 +10,8 @@ use crate::{
     chunk::{Chunking, Layout},
     drive::{feed, Run, Stop, When},
     failure::{
-        layout_line, locate, read_headline, reads_in_frame, reads_line, side_by_side, Failure,
-        FailureKind, Heads,
+        cuts_summary, layout_line, read_headline, reads_in_frame, reads_line, side_by_side,
+        Failure, FailureKind, Heads,
     },
 };
 
@@ -161,20 +161,31 @@ impl Context<'_> {
         run: &Run<T, E>,
         expected: usize,
     ) -> (FailureKind, String) {
-        let consumed = run.consumed.get(expected).copied().unwrap_or(0);
-        let (frame, phrase) = locate(self.layout, self.heads, consumed);
-        let place = match frame {
-            Some(i) => format!("after consuming up to frame {i}, {phrase}"),
-            None => format!("after consuming {consumed} bytes, {phrase}"),
+        let what = format!(
+            "the decoder returned frame {expected}, but {}",
+            match expected {
+                0 => "no frame was sent".to_owned(),
+                1 => "only 1 frame was sent".to_owned(),
+                n => format!("only {n} frames were sent"),
+            }
+        );
+        let cuts = cuts_summary(self.layout, self.heads, self.read_ends, 3);
+        let headline = match run.when.get(expected) {
+            Some(When::AfterRead { read, end }) if !self.layout.is_boundary(*end) => {
+                format!(
+                    "{}; {what}",
+                    read_headline(self.layout, self.heads, *read, *end)
+                )
+            }
+            Some(When::AfterRead { read, .. }) => format!("{cuts}; after read {read}, {what}"),
+            _ => format!("{cuts}; at end of stream (decode_eof), {what}"),
         };
         (
             FailureKind::ExtraFrames {
                 decoded: run.items.len(),
                 expected,
             },
-            format!(
-                "the decoder returned frame {expected}, but only {expected} frames were sent ({place})",
-            ),
+            headline,
         )
     }
 

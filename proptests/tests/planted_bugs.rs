@@ -1,0 +1,162 @@
+//! Each planted bug is caught, with default settings (fresh random cases
+//! every run, `PROPTEST_CASES` respected), and the same codec without the
+//! bug passes.
+
+mod planted;
+
+use bytes::Bytes;
+use framecheck::{strategies, Failure, FailureKind, Harness};
+use planted::{width_for, Bug, Planted, BUGS};
+use proptest::{collection::vec, prelude::*};
+
+/// Frames that fit a `width`-byte length field.
+fn frames_for(width: usize) -> BoxedStrategy<Vec<Bytes>> {
+    match width {
+        1 => vec(
+            strategies::bodies().prop_map(|b| b.slice(..b.len().min(255))),
+            0..=8,
+        )
+        .boxed(),
+        2 => vec(
+            strategies::bodies().prop_map(|b| b.slice(..b.len().min(65_535))),
+            0..=8,
+        )
+        .boxed(),
+        _ => strategies::byte_frames().boxed(),
+    }
+}
+
+/// Runs the property that catches `bug` with fresh random cases.
+fn check(bug: Bug, width: usize) -> Result<(), Failure> {
+    let harness = Harness::new().persistence(false);
+    let make = move || Planted::new(bug, width);
+    match bug {
+        Bug::EofSwallowsPartial | Bug::PanicsOnPartialHeader => {
+            harness.check_truncation_detected(make, frames_for(width))
+        }
+        _ => harness.check_roundtrip(make, frames_for(width)),
+    }
+}
+
+fn caught(index: usize) -> Failure {
+    let (name, bug) = BUGS[index];
+    match check(bug, width_for(index)) {
+        Err(failure) => {
+            eprintln!("{name}:\n{failure}\n");
+            failure
+        }
+        Ok(()) => panic!("planted bug not caught: {name} ({bug:?})"),
+    }
+}
+
+#[test]
+fn correct_planted_codec_passes_at_every_width() {
+    for width in [1, 2, 4, 8] {
+        let harness = Harness::new().persistence(false);
+        let make = move || Planted::new(Bug::None, width);
+        harness.check_roundtrip(make, frames_for(width)).unwrap();
+        harness
+            .check_truncation_detected(make, frames_for(width))
+            .unwrap();
+    }
+}
+
+#[test]
+fn read_ending_inside_a_header_is_caught_at_each_byte() {
+    for index in [0, 1, 2, 12, 13] {
+        let failure = caught(index);
+        assert!(
+            matches!(
+                failure.kind(),
+                FailureKind::WrongFrame { .. }
+                    | FailureKind::DecodeError { .. }
+                    | FailureKind::MissingFrames { .. }
+                    | FailureKind::ExtraFrames { .. }
+            ),
+            "{failure}"
+        );
+    }
+    // The report names the byte: a read ending k bytes into the header.
+    let failure = caught(1);
+    assert!(
+        failure.headline().contains("2 bytes into its 4-byte"),
+        "{failure}"
+    );
+}
+
+#[test]
+fn read_ending_between_header_and_body_is_caught() {
+    let failure = caught(3);
+    assert!(
+        failure
+            .to_string()
+            .contains("exactly between its 4-byte header"),
+        "{failure}"
+    );
+}
+
+#[test]
+fn read_ending_one_byte_before_a_frame_end_is_caught() {
+    let failure = caught(4);
+    assert!(
+        matches!(failure.kind(), FailureKind::WrongFrame { .. }),
+        "{failure}"
+    );
+    assert!(
+        failure.to_string().contains("one byte before its end"),
+        "{failure}"
+    );
+}
+
+#[test]
+fn frames_glued_in_one_read_are_caught() {
+    let failure = caught(5);
+    assert!(
+        matches!(
+            failure.kind(),
+            FailureKind::MissingFrames { .. }
+                | FailureKind::WrongFrame { .. }
+                | FailureKind::DecodeError { .. }
+        ),
+        "{failure}"
+    );
+}
+
+#[test]
+fn state_kept_across_frames_is_caught() {
+    caught(6);
+}
+
+#[test]
+fn empty_frames_stalling_the_decoder_are_caught() {
+    let failure = caught(7);
+    assert!(failure.to_string().contains("b\"\""), "{failure}");
+}
+
+#[test]
+fn truncated_stream_ending_cleanly_is_caught() {
+    let failure = caught(8);
+    assert!(
+        matches!(failure.kind(), FailureKind::CleanEndInsideFrame { .. }),
+        "{failure}"
+    );
+}
+
+#[test]
+fn lengths_past_255_and_65535_are_caught() {
+    for index in [9, 10] {
+        let failure = caught(index);
+        assert!(
+            failure.to_string().contains("came out different")
+                || failure.to_string().contains("error"),
+            "{failure}"
+        );
+    }
+}
+
+#[test]
+fn decoder_panic_is_reported_not_propagated() {
+    let failure = caught(11);
+    assert_eq!(failure.kind(), &FailureKind::Panicked, "{failure}");
+    assert!(failure.headline().contains("panicked"), "{failure}");
+}
