@@ -46,9 +46,9 @@ pub struct ServerArgs {
 ///
 /// The bind error; per-connection errors are logged, not returned.
 pub async fn run_server(args: ServerArgs) -> std::io::Result<()> {
+    let shutdown = net::shutdown_on_signal()?;
     let listener = net::listen(&args.listen).await?;
     tracing::info!(format = %args.format, max_size = args.max_size, "echo server ready");
-    let shutdown = net::shutdown_on_signal();
     let limits = Limits::default().max_body_len(args.max_size);
     let (format, idle, grace) = (args.format, args.server.idle(), args.server.grace);
     net::serve(

@@ -249,37 +249,42 @@ pub fn announce(addr: SocketAddr) -> io::Result<()> {
     out.flush()
 }
 
-/// A token cancelled on Ctrl-C (SIGINT) or SIGTERM.
-pub fn shutdown_on_signal() -> CancellationToken {
+/// A token cancelled on Ctrl-C (SIGINT) or SIGTERM. The handlers are in
+/// place when this returns, so call it before announcing the address.
+///
+/// # Errors
+///
+/// A failure to install the signal handlers.
+pub fn shutdown_on_signal() -> io::Result<CancellationToken> {
     let token = CancellationToken::new();
+    let signalled = signals()?;
     let t = token.clone();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signalled.await;
         tracing::info!("shutdown requested: no longer accepting connections");
         t.cancel();
     });
-    token
+    Ok(token)
 }
 
 #[cfg(unix)]
-async fn wait_for_signal() {
+fn signals() -> io::Result<impl Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
         }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
+    })
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+fn signals() -> io::Result<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// Options every TCP server shares.

@@ -125,15 +125,10 @@ pub async fn run(args: Args) -> io::Result<()> {
     args.slicing
         .validate()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let shutdown = net::shutdown_on_signal()?;
     let listener = net::listen(&args.listen).await?;
     tracing::info!(upstream = %args.upstream, slicing = ?args.slicing, "slice-proxy ready");
-    serve(
-        listener,
-        args.upstream,
-        args.slicing,
-        net::shutdown_on_signal(),
-    )
-    .await
+    serve(listener, args.upstream, args.slicing, shutdown).await
 }
 
 /// Proxies every connection accepted on `listener` to `upstream` until

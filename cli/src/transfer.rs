@@ -421,9 +421,9 @@ pub async fn receive(args: ReceiveArgs) -> io::Result<()> {
             format!("{} is not a directory", dir.display()),
         ));
     }
+    let shutdown = net::shutdown_on_signal()?;
     let listener = net::listen(&args.listen).await?;
     tracing::info!(dir = %dir.display(), max_size = args.max_size, "receiver ready");
-    let shutdown = net::shutdown_on_signal();
     let limits =
         Limits::default().max_body_len(usize::try_from(args.max_size).unwrap_or(usize::MAX));
     let idle = args.server.idle();

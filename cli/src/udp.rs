@@ -37,8 +37,8 @@ pub struct ServerArgs {
 /// The bind error, or a failure of the socket itself.
 pub async fn run_server(args: ServerArgs) -> io::Result<()> {
     let socket = UdpSocket::bind(&args.listen).await?;
+    let shutdown = net::shutdown_on_signal()?;
     net::announce(socket.local_addr()?)?;
-    let shutdown = net::shutdown_on_signal();
     // One byte more than allowed: a datagram that fills it was cut short.
     let cap = args.recv_size.clamp(1, MAX_DATAGRAM);
     let mut buf = vec![0u8; cap + 1];

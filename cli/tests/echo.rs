@@ -322,3 +322,49 @@ async fn slice_proxy_refuses_an_empty_chunk_range() {
         out.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupt_lets_an_open_exchange_finish() {
+    let mut server = Server::start(&[
+        "-v",
+        "echo-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--grace",
+        "5000",
+    ])
+    .await;
+    let stream = TcpStream::connect(&server.addr).await.unwrap();
+    let mut framed = Framed::new(stream, HeaderCodec::new());
+    // Half a message before the interrupt...
+    let header = br#"{"data_size": 10}"#;
+    framed
+        .get_mut()
+        .write_all(&(header.len() as i32).to_le_bytes())
+        .await
+        .unwrap();
+    framed.get_mut().write_all(header).await.unwrap();
+    framed.get_mut().write_all(b"hello").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let pid = server.child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    server.wait_for_log("shutdown requested").await;
+    // ...and the rest after it: the exchange still completes.
+    framed.get_mut().write_all(b"world").await.unwrap();
+    let reply = tokio::time::timeout(LIMIT, framed.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.body, Bytes::from_static(b"HELLOWORLD"));
+    drop(framed);
+    let status = tokio::time::timeout(LIMIT, server.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
