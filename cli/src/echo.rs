@@ -119,7 +119,8 @@ pub struct ClientArgs {
     /// How messages are delimited; must match the server.
     #[arg(long, value_enum, default_value_t = Format::JsonHeader)]
     pub format: Format,
-    /// Give up when no reply byte arrives for this many milliseconds.
+    /// Give up when a reply is due and none arrives within this many
+    /// milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub timeout: u64,
 }
@@ -221,6 +222,10 @@ pub async fn run_client(args: ClientArgs) -> std::io::Result<ClientSummary> {
             Format::Raw => frame.body.len() as i64,
             _ => 1,
         };
+        if owed <= 0 {
+            // Caught up: show the replies now (an interactive user waits).
+            out.flush()?;
+        }
     }
     {
         use std::io::Write as _;

@@ -337,8 +337,10 @@ pub async fn send(args: SendArgs) -> Result<Sent, TransferError> {
     let stream = TcpStream::connect(&args.connect).await?;
     let (rd, wr) = stream.into_split();
     let mut wr = IdleStream::new(wr, timeout);
+    // No idle clock on the read half: nothing arrives there while the body
+    // goes out (the write half has its own); the reply wait is timed below.
     let mut replies = FramedRead::new(
-        IdleStream::new(rd, timeout),
+        rd,
         HeaderCodec::with_limits(Limits::default().max_body_len(MAX_REPLY)),
     );
     let bar = progress_bar(size, &name);
@@ -377,7 +379,16 @@ pub async fn send(args: SendArgs) -> Result<Sent, TransferError> {
                     _ => return Err(e.into()),
                 }
             } else {
-                replies.next().await
+                match tokio::time::timeout(timeout, replies.next()).await {
+                    Ok(reply) => reply,
+                    Err(_) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!("no reply within {} ms after the body was sent", timeout.as_millis()),
+                        )
+                        .into())
+                    }
+                }
             }
         }
     };
