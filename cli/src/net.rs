@@ -11,7 +11,7 @@ use std::{
 };
 
 use bytes::{Bytes, BytesMut};
-use framecheck_codec::{CodecError, Frame, FrameError, HeaderCodec, Limits, StrictLengthCodec};
+use framecheck_codec::{CodecError, Frame, HeaderCodec, Limits, StrictLengthCodec};
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
     net::{TcpListener, TcpStream},
@@ -56,7 +56,7 @@ pub enum MsgCodec {
     /// JSON-header frames.
     JsonHeader(HeaderCodec),
     /// Binary-length frames.
-    Length(LengthFrames),
+    Length(StrictLengthCodec),
     /// One read, one message, at most [`RAW_READ_SIZE`] bytes.
     Raw,
 }
@@ -67,11 +67,7 @@ impl MsgCodec {
     pub fn new(format: Format, limits: Limits) -> Self {
         match format {
             Format::JsonHeader => MsgCodec::JsonHeader(HeaderCodec::with_limits(limits)),
-            Format::Length => MsgCodec::Length(LengthFrames {
-                inner: StrictLengthCodec::new(limits.body()),
-                limit: limits.body(),
-                at_head: true,
-            }),
+            Format::Length => MsgCodec::Length(StrictLengthCodec::new(limits.body())),
             Format::Raw => MsgCodec::Raw,
         }
     }
@@ -84,7 +80,7 @@ impl Decoder for MsgCodec {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
         match self {
             MsgCodec::JsonHeader(c) => c.decode(src),
-            MsgCodec::Length(c) => c.decode(src, false),
+            MsgCodec::Length(c) => Ok(c.decode(src)?.map(|b| Frame::new(b.freeze()))),
             // `FramedRead` calls `decode` after every read: taking what is
             // buffered is "one read = one message".
             MsgCodec::Raw if src.is_empty() => Ok(None),
@@ -98,7 +94,7 @@ impl Decoder for MsgCodec {
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
         match self {
             MsgCodec::JsonHeader(c) => c.decode_eof(buf),
-            MsgCodec::Length(c) => c.decode(buf, true),
+            MsgCodec::Length(c) => Ok(c.decode_eof(buf)?.map(|b| Frame::new(b.freeze()))),
             MsgCodec::Raw => self.decode(buf),
         }
     }
@@ -110,52 +106,12 @@ impl Encoder<Frame> for MsgCodec {
     fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
         match self {
             MsgCodec::JsonHeader(c) => c.encode(frame, dst),
-            MsgCodec::Length(c) => Ok(c.inner.encode(frame.body, dst)?),
+            MsgCodec::Length(c) => c.encode(frame.body, dst),
             MsgCodec::Raw => {
                 dst.extend_from_slice(&frame.body);
                 Ok(())
             }
         }
-    }
-}
-
-/// [`StrictLengthCodec`] with a typed over-limit error.
-///
-/// tokio-util reports an over-limit length field as an `io::Error` saying
-/// only "frame size too big"; this checks the field first and returns
-/// [`FrameError::BodyTooLong`] with both numbers.
-#[derive(Debug)]
-pub struct LengthFrames {
-    inner: StrictLengthCodec,
-    limit: usize,
-    /// Whether the next bytes are a length field.
-    at_head: bool,
-}
-
-impl LengthFrames {
-    fn decode(&mut self, src: &mut BytesMut, eof: bool) -> Result<Option<Frame>, CodecError> {
-        if self.at_head {
-            if let Some(field) = src.get(..4) {
-                let declared = u32::from_be_bytes([field[0], field[1], field[2], field[3]]);
-                if usize::try_from(declared).map_or(true, |n| n > self.limit) {
-                    return Err(FrameError::BodyTooLong {
-                        declared: u64::from(declared),
-                        limit: self.limit,
-                    }
-                    .into());
-                }
-            }
-        }
-        let before = src.len();
-        let frame = if eof {
-            self.inner.decode_eof(src)?
-        } else {
-            self.inner.decode(src)?
-        };
-        // The inner codec consumes a length field and then waits for the
-        // body: that is the only way `src` shrinks without a frame.
-        self.at_head = frame.is_some() || (self.at_head && src.len() == before);
-        Ok(frame.map(|b| Frame::new(b.freeze())))
     }
 }
 
@@ -429,6 +385,7 @@ pub async fn or_shutdown<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use framecheck_codec::FrameError;
 
     fn length_codec(limit: usize) -> MsgCodec {
         MsgCodec::new(Format::Length, Limits::default().max_body_len(limit))

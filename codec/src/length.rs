@@ -8,24 +8,31 @@
 //! +--------------------+------------------+
 //! ```
 //!
-//! `LengthDelimitedCodec` (0.7.20) ends cleanly when a stream stops right
-//! after a complete length field with nothing buffered; [`StrictLengthCodec`]
-//! wraps it and reports that as `UnexpectedEof`.
-
-use std::io;
+//! tokio-util's `LengthDelimitedCodec` (0.7.20) ends cleanly when a stream
+//! stops right after a complete length field with nothing buffered, and
+//! reports an over-limit length as an untyped `io::Error` ("frame size too
+//! big"). [`StrictLengthCodec`] wraps it: it checks the length field itself
+//! first, with a typed [`FrameError::BodyTooLong`] carrying both numbers,
+//! and reports any end of stream inside a frame as
+//! [`FrameError::Truncated`]. The splitting itself stays tokio-util's.
 
 use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 
+use crate::error::{CodecError, FrameError, FramePart};
+
+/// Size of the length field.
+const FIELD_LEN: usize = 4;
+
 /// tokio-util's `LengthDelimitedCodec` with its default wire format (4-byte
-/// big-endian length) and a maximum frame length, plus an end-of-stream check
-/// that the inner codec lacks.
+/// big-endian length) and a maximum frame length, plus typed errors and an
+/// end-of-stream check that the inner codec lacks.
 ///
 /// # Examples
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use framecheck_codec::StrictLengthCodec;
+/// use framecheck_codec::{CodecError, FramePart, FrameError, StrictLengthCodec};
 /// use tokio_util::codec::Decoder;
 ///
 /// let mut codec = StrictLengthCodec::new(1024);
@@ -35,12 +42,18 @@ use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 /// // The stream stops right after a length field.
 /// let mut buf = BytesMut::from(&b"\0\0\0\x02"[..]);
 /// assert_eq!(codec.decode(&mut buf).unwrap(), None);
-/// assert!(codec.decode_eof(&mut buf).is_err());
+/// match codec.decode_eof(&mut buf) {
+///     Err(CodecError::Frame(FrameError::Truncated { part: FramePart::Body, received: 0, expected: 2 })) => {}
+///     other => panic!("unexpected {other:?}"),
+/// }
 /// ```
 #[derive(Debug)]
 pub struct StrictLengthCodec {
     inner: LengthDelimitedCodec,
-    in_frame: bool,
+    max_frame_len: usize,
+    /// The body length of the frame whose length field the inner codec has
+    /// consumed; `None` between frames.
+    body_len: Option<usize>,
 }
 
 impl StrictLengthCodec {
@@ -52,8 +65,14 @@ impl StrictLengthCodec {
                 .big_endian()
                 .max_frame_length(max_frame_len)
                 .new_codec(),
-            in_frame: false,
+            max_frame_len,
+            body_len: None,
         }
+    }
+
+    /// The maximum frame length.
+    pub fn max_frame_len(&self) -> usize {
+        self.max_frame_len
     }
 
     /// The length field for a body of `len` bytes, to write before the body
@@ -61,61 +80,74 @@ impl StrictLengthCodec {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` when `len` exceeds the maximum frame length.
-    pub fn length_field(&self, len: usize) -> io::Result<[u8; 4]> {
+    /// [`FrameError::BodyTooLong`] when `len` exceeds the maximum frame
+    /// length.
+    pub fn length_field(&self, len: usize) -> Result<[u8; FIELD_LEN], FrameError> {
         match u32::try_from(len) {
-            Ok(n) if len <= self.inner.max_frame_length() => Ok(n.to_be_bytes()),
-            _ => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "frame of {len} bytes exceeds the limit of {} bytes",
-                    self.inner.max_frame_length()
-                ),
-            )),
+            Ok(n) if len <= self.max_frame_len => Ok(n.to_be_bytes()),
+            _ => Err(FrameError::BodyTooLong {
+                declared: len as u64,
+                limit: self.max_frame_len,
+            }),
         }
     }
 }
 
 impl Decoder for StrictLengthCodec {
     type Item = BytesMut;
-    type Error = io::Error;
+    type Error = CodecError;
 
-    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<BytesMut>> {
-        let before = src.len();
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, CodecError> {
+        if self.body_len.is_none() {
+            let Some(field) = src.get(..FIELD_LEN) else {
+                return Ok(None);
+            };
+            let declared = u32::from_be_bytes(field.try_into().expect("slice of length 4"));
+            match usize::try_from(declared) {
+                // The inner codec consumes a length field as soon as it has
+                // one it accepts, so from here on it is inside this frame.
+                Ok(n) if n <= self.max_frame_len => self.body_len = Some(n),
+                _ => {
+                    return Err(FrameError::BodyTooLong {
+                        declared: u64::from(declared),
+                        limit: self.max_frame_len,
+                    }
+                    .into())
+                }
+            }
+        }
         let frame = self.inner.decode(src)?;
-        // The inner codec consumes a length field when it has one and then
-        // waits for the body: that is the only way `src` shrinks without a
-        // frame coming out.
-        self.in_frame = frame.is_none() && (self.in_frame || src.len() < before);
+        if frame.is_some() {
+            self.body_len = None;
+        }
         Ok(frame)
     }
 
-    fn decode_eof(&mut self, buf: &mut BytesMut) -> io::Result<Option<BytesMut>> {
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>, CodecError> {
         if let Some(frame) = self.decode(buf)? {
             return Ok(Some(frame));
         }
-        if self.in_frame || !buf.is_empty() {
-            let at = if self.in_frame {
-                "body"
-            } else {
-                "length field"
-            };
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!(
-                    "stream ended inside a length-delimited frame's {at} ({} bytes buffered)",
-                    buf.len()
-                ),
-            ));
+        let (part, expected) = match self.body_len {
+            Some(n) => (FramePart::Body, n),
+            None if buf.is_empty() => return Ok(None),
+            None => (FramePart::HeaderLength, FIELD_LEN),
+        };
+        Err(FrameError::Truncated {
+            part,
+            received: buf.len(),
+            expected,
         }
-        Ok(None)
+        .into())
     }
 }
 
 impl Encoder<Bytes> for StrictLengthCodec {
-    type Error = io::Error;
+    type Error = CodecError;
 
-    fn encode(&mut self, item: Bytes, dst: &mut BytesMut) -> io::Result<()> {
-        self.inner.encode(item, dst)
+    /// Appends the length field and the body; refuses a body over the
+    /// limit with [`FrameError::BodyTooLong`], leaving `dst` untouched.
+    fn encode(&mut self, item: Bytes, dst: &mut BytesMut) -> Result<(), CodecError> {
+        self.length_field(item.len())?;
+        Ok(self.inner.encode(item, dst)?)
     }
 }

@@ -259,8 +259,12 @@ async fn length_reader_reports_stream_ending_after_length_field() {
     client.shutdown().await.unwrap();
     let mut reader = Conn::new(server, Framing::Length);
     match reader.recv().await {
-        Err(CodecError::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof),
-        other => panic!("expected UnexpectedEof, got {other:?}"),
+        Err(CodecError::Frame(FrameError::Truncated {
+            part: FramePart::Body,
+            received: 0,
+            expected: 5,
+        })) => {}
+        other => panic!("expected Truncated, got {other:?}"),
     }
 }
 
