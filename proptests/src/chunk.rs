@@ -257,9 +257,20 @@ impl Chunking {
     /// (`limit <= layout.total()`), into a reused vector.
     pub fn read_ends_into(&self, layout: &Layout, limit: usize, out: &mut Vec<usize>) {
         out.clear();
+        if limit < 2 {
+            return;
+        }
+        // A bit per offset in 1..limit: sorted and without duplicates for
+        // free, in one pass however the cuts overlap.
+        let mut bits = vec![0u64; limit.div_ceil(64)];
+        let mut set = |at: usize| {
+            if at > 0 && at < limit {
+                bits[at / 64] |= 1 << (at % 64);
+            }
+        };
         for cut in &self.cuts {
             match *cut {
-                Cut::At(point) => out.push(point.resolve(layout)),
+                Cut::At(point) => set(point.resolve(layout)),
                 Cut::FrameHeads { len } => {
                     for i in 0..layout.frames() {
                         let (start, end) = (layout.start(i), layout.end(i));
@@ -267,14 +278,14 @@ impl Chunking {
                             break;
                         }
                         let stop = end.min(start + usize::from(len)).min(limit);
-                        out.extend(start..=stop);
+                        (start..=stop).for_each(&mut set);
                     }
                 }
                 Cut::Boundaries { shift } => {
                     let shift = isize::from(shift);
                     for &end in layout.ends() {
                         if let Some(at) = end.checked_add_signed(shift) {
-                            out.push(at);
+                            set(at);
                         }
                         if end > limit {
                             break;
@@ -283,13 +294,17 @@ impl Chunking {
                 }
                 Cut::Every { step } => {
                     let step = usize::from(step.max(1));
-                    out.extend((step..limit).step_by(step));
+                    (step..limit).step_by(step).for_each(&mut set);
                 }
             }
         }
-        out.retain(|&at| at > 0 && at < limit);
-        out.sort_unstable();
-        out.dedup();
+        for (w, &word) in bits.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                out.push(w * 64 + word.trailing_zeros() as usize);
+                word &= word - 1;
+            }
+        }
     }
 }
 

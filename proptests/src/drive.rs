@@ -96,7 +96,9 @@ fn feed_inner<D: Decoder>(
     item_when: &mut Vec<When>,
     when: &mut When,
 ) -> Stop<D::Error> {
-    let mut buf = BytesMut::new();
+    // Room for the whole stream: no reallocation on the way (decoders see
+    // the same bytes as with FramedRead's growing buffer).
+    let mut buf = BytesMut::with_capacity(stream.len());
     let mut start = 0;
     let last = (!stream.is_empty()).then_some(stream.len());
     for (read, end) in read_ends.iter().copied().chain(last).enumerate() {

@@ -44,6 +44,10 @@ pub mod strategies;
 pub mod targets;
 mod truncation;
 
+/// The proptest this crate's strategies are built with, for writing frame
+/// strategies without a version mismatch.
+pub use proptest;
+
 pub use crate::drive::decode_in_reads;
 pub use crate::failure::{Failure, FailureKind};
 pub use crate::harness::{

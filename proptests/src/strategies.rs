@@ -40,9 +40,26 @@ pub fn body_lens() -> impl Strategy<Value = usize> + Clone {
 }
 
 /// Bodies of [`body_lens`] bytes, filled from a seed (cheap to generate
-/// even at 64 KiB; shrinking shortens them and then zeroes them).
+/// even at 64 KiB; shrinking shortens them, then changes the seed).
 pub fn bodies() -> impl Strategy<Value = Bytes> + Clone {
-    (body_lens(), any::<u64>()).prop_map(|(len, seed)| Bytes::from(fill(len, seed)))
+    bodies_of(body_lens())
+}
+
+/// Bodies whose lengths come from `lens`, filled with pseudo-random bytes
+/// from a generated seed: far cheaper than a strategy per byte.
+///
+/// ```
+/// use framecheck::strategies::bodies_of;
+/// use framecheck::proptest::{collection::vec, strategy::Strategy};
+///
+/// // About 1 KiB per case: one to eight bodies of 64 to 191 bytes.
+/// let frames = vec(bodies_of(64usize..192), 1..=8);
+/// # let _ = frames.boxed();
+/// ```
+pub fn bodies_of(
+    lens: impl Strategy<Value = usize> + Clone,
+) -> impl Strategy<Value = Bytes> + Clone {
+    (lens, any::<u64>()).prop_map(|(len, seed)| Bytes::from(fill(len, seed)))
 }
 
 /// Zero to eight [`bodies`]: frames for any codec of `Bytes` (such as
