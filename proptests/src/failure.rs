@@ -139,6 +139,15 @@ impl std::error::Error for Failure {}
 /// consumes nothing until a whole frame is there, as `LinesCodec`).
 pub(crate) type Heads = Vec<Option<usize>>;
 
+/// "1 frame", "3 frames".
+pub(crate) fn frames(n: usize) -> String {
+    if n == 1 {
+        "1 frame".to_owned()
+    } else {
+        format!("{n} frames")
+    }
+}
+
 fn bytes(n: usize) -> String {
     if n == 1 {
         "1 byte".to_owned()
@@ -233,7 +242,7 @@ pub(crate) fn reads_in_frame(
     frame: usize,
 ) -> String {
     if frame >= layout.frames() {
-        return String::new();
+        return cuts_summary(layout, heads, read_ends, 3);
     }
     let (start, end) = (layout.start(frame), layout.end(frame));
     let inside: Vec<(usize, usize)> = read_ends

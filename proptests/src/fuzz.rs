@@ -26,7 +26,7 @@ use crate::{
     case::probe_heads,
     chunk::{Chunking, Layout},
     drive::{feed, Stop},
-    failure::{reads_in_frame, Failure, FailureKind},
+    failure::{frames, reads_in_frame, Failure, FailureKind},
     roundtrip::{first_difference, Context},
 };
 
@@ -171,10 +171,10 @@ where
             (
                 FailureKind::Diverged,
                 format!(
-                    "{}; {} frames came out in chunks, {} in one read",
+                    "{}; {} came out in chunks, {} in one read",
                     reads_in_frame(&layout, &heads, &read_ends, i),
-                    chunked.items.len(),
-                    whole.items.len()
+                    frames(chunked.items.len()),
+                    frames(whole.items.len())
                 ),
             )
         }
@@ -188,8 +188,8 @@ where
         ),
     };
     let body = format!(
-        "in one read: {} frames, then {}\n{}",
-        whole.items.len(),
+        "in one read: {}, then {}\n{}",
+        frames(whole.items.len()),
         stop_text(&whole.stop),
         ctx.body(&chunked, &whole.items, "one read")
     );

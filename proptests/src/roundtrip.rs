@@ -84,10 +84,10 @@ where
                 expected: frames.len(),
             },
             format!(
-                "{}; the decoder ended the stream cleanly without it ({} of {} frames came out)",
+                "{}; the decoder ended the stream cleanly without it ({} of {} came out)",
                 reads_in_frame(&layout, &heads, &read_ends, run.items.len()),
                 run.items.len(),
-                frames.len()
+                crate::failure::frames(frames.len())
             ),
         ),
         (None, Stop::Clean) => ctx.extra_headline(&run, frames.len()),

@@ -7,7 +7,7 @@ mod planted;
 use bytes::Bytes;
 use framecheck::{strategies, Failure, FailureKind, Harness};
 use planted::{width_for, Bug, Planted, BUGS};
-use proptest::{collection::vec, prelude::*};
+use proptest::{collection::vec, prelude::*, test_runner::TestCaseError};
 
 /// Frames that fit a `width`-byte length field.
 fn frames_for(width: usize) -> BoxedStrategy<Vec<Bytes>> {
@@ -159,4 +159,58 @@ fn decoder_panic_is_reported_not_propagated() {
     let failure = caught(11);
     assert_eq!(failure.kind(), &FailureKind::Panicked, "{failure}");
     assert!(failure.headline().contains("panicked"), "{failure}");
+}
+
+/// Fuzz inputs: a random chunking spec, then valid frames of the planted
+/// codec, sometimes cut short.
+fn fuzz_inputs() -> impl Strategy<Value = Vec<u8>> {
+    use tokio_util::codec::Encoder;
+    let frames = vec(strategies::bodies_of(0usize..300), 0..6);
+    (
+        vec(any::<u8>(), 0..16),
+        frames,
+        any::<prop::sample::Index>(),
+    )
+        .prop_map(|(spec, frames, cut)| {
+            let mut stream = bytes::BytesMut::new();
+            for frame in frames {
+                Planted::new(Bug::None, 4)
+                    .encode(frame, &mut stream)
+                    .unwrap();
+            }
+            let keep = stream.len() - cut.index(stream.len() / 8 + 1);
+            let mut data = vec![spec.len() as u8];
+            data.extend(spec);
+            data.extend_from_slice(&stream[..keep]);
+            data
+        })
+}
+
+#[test]
+fn fuzz_oracle_catches_the_bugs_that_depend_on_the_reads() {
+    use proptest::test_runner::{Config, TestError, TestRunner};
+    let run = |bug: Bug| {
+        let mut runner = TestRunner::new(Config {
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner.run(&fuzz_inputs(), |data| {
+            framecheck::fuzz::try_check_decoder(|| Planted::new(bug, 4), &data)
+                .map_err(|f| TestCaseError::fail(f.to_string()))
+        })
+    };
+    run(Bug::None).unwrap();
+    for bug in [
+        Bug::ShortHeaderAt(1),
+        Bug::ShortHeaderAt(3),
+        Bug::ForgetsAtBoundary,
+        Bug::OffByOneEnd,
+        Bug::ClearsAfterFrame,
+        Bug::StateNotReset,
+    ] {
+        match run(bug) {
+            Err(TestError::Fail(reason, data)) => eprintln!("{bug:?}: {data:?}\n{reason}\n"),
+            other => panic!("fuzz oracle missed {bug:?}: {other:?}"),
+        }
+    }
 }
