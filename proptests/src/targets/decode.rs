@@ -12,7 +12,7 @@ use framecheck_codec::HeaderCodec;
 /// When the two decodings differ or the codec panics.
 ///
 /// ```
-/// framecheck::targets::decode::run(b"\0\x0f\0\0\0{\"data_size\": 2}hi");
+/// framecheck::targets::decode::run(b"\0\x10\0\0\0{\"data_size\": 2}hi");
 /// ```
 pub fn run(data: &[u8]) {
     super::codec_target(HeaderCodec::new, data);

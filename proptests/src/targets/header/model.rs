@@ -98,7 +98,8 @@ impl HeaderCase {
             LengthField::UnderLimit { pad }
             | LengthField::AtLimit { pad }
             | LengthField::OverLimit { pad } => {
-                text.resize(text.len() + usize::from(pad), b' ');
+                // At least one byte, so that a limit one under it exists.
+                text.resize((text.len() + usize::from(pad)).max(1), b' ');
                 header_limit = match self.length {
                     LengthField::UnderLimit { .. } => text.len() + 1,
                     LengthField::AtLimit { .. } => text.len(),

@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Builds every cargo-fuzz target with AddressSanitizer, replays the committed
+# seed corpus, then fuzzes each target for a bounded time. Exits non-zero on
+# any finding (panic, sanitizer report, oversized allocation, leak, timeout)
+# and prints where the minimised input is.
+#
+#   bash ci/fuzz.sh --smoke              # CI: 45 s per target, two at a time
+#   bash ci/fuzz.sh --time 600           # 10 minutes per target
+#   bash ci/fuzz.sh --time 3600 --jobs 8 # fork mode, 8 processes per target
+#   bash ci/fuzz.sh --targets "header decode" --time 60
+#   bash ci/fuzz.sh --replay-only        # build and replay the seeds only
+#
+# Options:
+#   --smoke          SECS=45, targets run in parallel batches of `nproc`
+#   --time SECS      fuzzing time per target (default 60)
+#   --jobs N         libFuzzer fork mode with N processes per target (targets
+#                    then run one after another); the work corpus is
+#                    minimised afterwards with `cargo fuzz cmin`
+#   --targets LIST   space-separated target names (default: all but selftest_*)
+#   --features LIST  cargo features for the fuzz crate (the selftest uses it)
+#   --replay-only    stop after replaying the committed corpus
+#
+# Limits that make findings of what a test run would miss:
+#   -malloc_limit_mb (FUZZ_MALLOC_MB, default 64): any single allocation
+#     larger than this is reported, so a buffer sized from an untrusted
+#     length (before its limit check) is a finding. Only the sanitizer
+#     build's malloc hooks see this, hence AddressSanitizer.
+#   -rss_limit_mb (FUZZ_RSS_MB, default 1536), -timeout (FUZZ_TIMEOUT, 10 s).
+#
+# Corpora: fuzz/corpus/<target>/ holds the small committed seeds, named by
+# kind; new inputs go to fuzz/corpus-work/<target>/ (git-ignored, kept
+# between runs). Findings go to fuzz/artifacts/<target>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+secs=60
+jobs=0
+smoke=0
+targets=""
+features=""
+replay_only=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) smoke=1; secs=45 ;;
+    --time) secs="$2"; shift ;;
+    --jobs) jobs="$2"; shift ;;
+    --targets) targets="$2"; shift ;;
+    --features) features="$2"; shift ;;
+    --replay-only) replay_only=1 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    *) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+malloc_mb="${FUZZ_MALLOC_MB:-64}"
+rss_mb="${FUZZ_RSS_MB:-1536}"
+timeout_s="${FUZZ_TIMEOUT:-10}"
+say() { printf '==> %s\n' "$*"; }
+started=$SECONDS
+
+# 1. cargo-fuzz, if missing.
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  say "installing cargo-fuzz (cargo install cargo-fuzz --locked)"
+  cargo install cargo-fuzz --locked
+fi
+
+# 2. Toolchain: nightly if rustup has it, else stable with RUSTC_BOOTSTRAP
+#    (the sanitizer flags are unstable).
+toolchain=()
+if cargo +nightly --version >/dev/null 2>&1; then
+  toolchain=(+nightly)
+  say "toolchain: $(cargo +nightly --version)"
+else
+  export RUSTC_BOOTSTRAP=1
+  say "toolchain: $(cargo --version) with RUSTC_BOOTSTRAP=1 (no nightly found)"
+fi
+triple="$(rustc "${toolchain[@]}" -vV | sed -n 's/^host: //p')"
+bin_dir="fuzz/target/$triple/release"
+
+# 3. Build every target: AddressSanitizer, release, debug assertions on (an
+#    overflowing length computation panics rather than wraps), 16 codegen
+#    units (cargo-fuzz's default of 1 builds several times slower).
+build_flags=(--sanitizer address --release --debug-assertions
+  --codegen-units "${FUZZ_CODEGEN_UNITS:-16}")
+[ -n "$features" ] && build_flags+=(--features "$features")
+say "cargo ${toolchain[*]} fuzz build ${build_flags[*]}"
+cargo "${toolchain[@]}" fuzz build "${build_flags[@]}"
+say "built in $((SECONDS - started)) s"
+
+if [ -z "$targets" ]; then
+  targets="$(cargo "${toolchain[@]}" fuzz list | grep -v '^selftest_' | tr '\n' ' ')"
+fi
+
+# Extra libFuzzer flags per target: the dictionary where the input is text.
+target_flags() {
+  case "$1" in
+    header | decode | selftest_*) echo "-dict=fuzz/dict/header.dict" ;;
+  esac
+}
+
+# The committed seeds of a target (the self-test targets take raw streams
+# as `decode` does, and start from its seeds).
+seed_dir() {
+  case "$1" in
+    selftest_*) echo "fuzz/corpus/decode" ;;
+    *) echo "fuzz/corpus/$1" ;;
+  esac
+}
+
+# Findings of this run are the artifacts newer than this marker.
+marker="$(mktemp)"
+trap 'rm -f "$marker"' EXIT
+limits=(-rss_limit_mb="$rss_mb" -malloc_limit_mb="$malloc_mb" -timeout="$timeout_s")
+status=0
+report_finding() { # target
+  local t="$1" artifact
+  for artifact in $(find "fuzz/artifacts/$t" -maxdepth 1 -newer "$marker" \
+    \( -name 'crash-*' -o -name 'oom-*' -o -name 'leak-*' -o -name 'timeout-*' \) | sort); do
+    echo
+    echo "!!! fuzz target '$t' found: $artifact"
+    local min="fuzz/artifacts/$t/minimized-$(basename "$artifact")"
+    if timeout 180 cargo "${toolchain[@]}" fuzz tmin "${build_flags[@]}" "$t" "$artifact" \
+      -- "${limits[@]}" -exact_artifact_path="$min" >"fuzz/artifacts/$t/tmin.log" 2>&1 \
+      && [ -s "$min" ]; then
+      echo "    minimised input: $min ($(wc -c <"$min") bytes)"
+    else
+      echo "    (minimisation did not finish; log: fuzz/artifacts/$t/tmin.log)"
+      min="$artifact"
+    fi
+    echo "    as bytes (base64): $(base64 -w0 <"$min")"
+    echo "    reproduce: cargo ${toolchain[*]} fuzz run $t $min"
+    echo "    as a value: cargo ${toolchain[*]} fuzz fmt $t $min"
+  done
+}
+
+# 4. Replay the committed corpus: every seed must pass before fuzzing.
+for t in $targets; do
+  seeds="$(seed_dir "$t")"
+  mkdir -p "fuzz/artifacts/$t" "$seeds"
+  say "replay $seeds ($(ls "$seeds" | wc -l) seeds) through $t"
+  if ! "$bin_dir/$t" -runs=0 "${limits[@]}" -artifact_prefix="fuzz/artifacts/$t/" \
+    "$seeds" >"fuzz/artifacts/$t/replay.log" 2>&1; then
+    tail -n 40 "fuzz/artifacts/$t/replay.log"
+    report_finding "$t"
+    status=1
+  fi
+done
+if [ "$status" -ne 0 ] || [ "$replay_only" -eq 1 ]; then
+  say "replay $([ $status -eq 0 ] && echo passed || echo FAILED) after $((SECONDS - started)) s"
+  exit "$status"
+fi
+
+# 5. Fuzz each target for $secs seconds.
+run_target() { # target; output in fuzz/artifacts/<t>/fuzz.log
+  local t="$1" work="fuzz/corpus-work/$1" t0=$SECONDS rc=0
+  mkdir -p "$work"
+  local args=("$work" "$(seed_dir "$t")" -max_total_time="$secs" "${limits[@]}"
+    -artifact_prefix="fuzz/artifacts/$t/" -print_final_stats=1 $(target_flags "$t"))
+  [ "$jobs" -gt 0 ] && args+=(-fork="$jobs")
+  "$bin_dir/$t" "${args[@]}" >"fuzz/artifacts/$t/fuzz.log" 2>&1 || rc=$?
+  echo "$((SECONDS - t0))" >"fuzz/artifacts/$t/elapsed"
+  return "$rc"
+}
+
+summarize() { # target exit-code
+  local t="$1" rc="$2" log="fuzz/artifacts/$1/fuzz.log"
+  local runs execs
+  runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
+  execs="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)"
+  say "$t: exit $rc after $(cat "fuzz/artifacts/$t/elapsed") s, ${runs:-?} runs, ${execs:-?} exec/s, corpus $(ls "fuzz/corpus-work/$t" | wc -l) inputs; $(grep -E '^#[0-9]+.*(DONE|cov:)' "$log" | tail -n1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)"
+  if [ "$rc" -ne 0 ]; then
+    grep -E -m5 "panicked|ERROR: |SUMMARY" "$log" || true
+    grep -A6 -m1 "panicked at" "$log" || true
+    report_finding "$t"
+    status=1
+  fi
+}
+
+if [ "$jobs" -gt 0 ]; then
+  for t in $targets; do
+    say "fuzz $t for ${secs}s, fork mode with $jobs jobs"
+    rc=0; run_target "$t" || rc=$?
+    summarize "$t" "$rc"
+    say "cargo fuzz cmin $t (minimise fuzz/corpus-work/$t)"
+    cargo "${toolchain[@]}" fuzz cmin "${build_flags[@]}" "$t" "fuzz/corpus-work/$t" -- "${limits[@]}" \
+      >"fuzz/artifacts/$t/cmin.log" 2>&1 || say "cmin failed (log: fuzz/artifacts/$t/cmin.log)"
+  done
+else
+  parallel="$(nproc 2>/dev/null || echo 1)"
+  [ "$smoke" -eq 1 ] || [ -n "${FUZZ_PARALLEL:-}" ] || parallel=1
+  parallel="${FUZZ_PARALLEL:-$parallel}"
+  set -- $targets
+  while [ $# -gt 0 ]; do
+    batch=()
+    while [ $# -gt 0 ] && [ "${#batch[@]}" -lt "$parallel" ]; do batch+=("$1"); shift; done
+    say "fuzz ${batch[*]} for ${secs}s each"
+    pids=()
+    for t in "${batch[@]}"; do run_target "$t" & pids+=($!); done
+    for i in "${!batch[@]}"; do
+      rc=0; wait "${pids[$i]}" || rc=$?
+      summarize "${batch[$i]}" "$rc"
+    done
+  done
+fi
+
+say "fuzzing $([ $status -eq 0 ] && echo passed || echo FOUND PROBLEMS) in $((SECONDS - started)) s"
+exit "$status"
