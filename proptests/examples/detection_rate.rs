@@ -1,6 +1,9 @@
 //! How often the default settings catch each planted bug: runs every
 //! planted-bug check `RUNS` times (default 50) with fresh random seeds and
-//! prints the share caught and the time per check.
+//! prints the share caught and the time per check; then runs the correct
+//! codecs (the planted codec without its bug, tokio-util's
+//! `LengthDelimitedCodec` and `LinesCodec`, this project's `HeaderCodec` and
+//! `StrictLengthCodec`) as often and counts false alarms.
 //!
 //! ```sh
 //! cargo run --release -p framecheck --example detection_rate
@@ -14,8 +17,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use framecheck::{strategies, Harness};
+use framecheck_codec::{HeaderCodec, StrictLengthCodec};
 use planted::{width_for, Bug, Planted, BUGS};
 use proptest::{collection::vec, prelude::*};
+use tokio_util::codec::{LengthDelimitedCodec, LinesCodec};
 
 fn frames_for(width: usize) -> BoxedStrategy<Vec<Bytes>> {
     let cap = match width {
@@ -76,6 +81,38 @@ fn main() {
         2 * runs,
         start.elapsed().as_secs_f64() * 1e3 / runs as f64
     );
+    let start = Instant::now();
+    let mut real_alarms = 0;
+    for _ in 0..runs {
+        let harness = Harness::new().persistence(false);
+        let checks = [
+            harness.check_roundtrip(LengthDelimitedCodec::new, strategies::byte_frames()),
+            harness.check_roundtrip(LinesCodec::new, strategies::lines()),
+            harness.check_roundtrip(HeaderCodec::new, strategies::header_frames()),
+            harness.check_truncation_detected(HeaderCodec::new, strategies::header_frames()),
+            harness.check_roundtrip(
+                || StrictLengthCodec::new(1 << 20),
+                strategies::byte_frames(),
+            ),
+            harness.check_truncation_detected(
+                || StrictLengthCodec::new(1 << 20),
+                strategies::byte_frames(),
+            ),
+        ];
+        for check in checks {
+            if let Err(failure) = check {
+                real_alarms += 1;
+                println!("false alarm: {failure}");
+            }
+        }
+    }
+    println!(
+        "{:<45} false alarms {real_alarms}/{}  {:>8.1} ms per run of six",
+        "LengthDelimited, Lines, Header, StrictLength",
+        6 * runs,
+        start.elapsed().as_secs_f64() * 1e3 / runs as f64
+    );
+    false_alarms += real_alarms;
     if !all_caught || false_alarms > 0 {
         std::process::exit(1);
     }

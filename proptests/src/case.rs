@@ -53,10 +53,12 @@ const PROBE_BYTES: usize = 4096;
 /// Frames probed; later ones are described by their encoded length alone.
 const PROBE_FRAMES: usize = 64;
 
-/// Where each frame's header ends, as the decoder shows it: fed the frame
-/// alone one byte at a time, the number of bytes it had consumed (taken out
-/// of its buffer) when it last did so before the frame came out. `None`
-/// when it consumed nothing early, erred, or panicked.
+/// Where each frame's header ends, as the decoder shows it: the number of
+/// bytes it consumed (took out of its buffer) while still waiting for the
+/// rest of the frame. First with the frame less its last byte, in one call;
+/// if that shows nothing, one byte at a time (the last consumption before
+/// the frame came out). `None` when the decoder consumes nothing early (as
+/// `LinesCodec`), errs or panics.
 pub(crate) fn probe_heads<D: Decoder>(
     make: &dyn Fn() -> D,
     stream: &[u8],
@@ -68,27 +70,37 @@ pub(crate) fn probe_heads<D: Decoder>(
                 return None;
             }
             let bytes = &stream[layout.start(i)..layout.end(i)];
-            quietly(|| {
-                let mut decoder = make();
-                let mut buf = BytesMut::new();
-                let mut head = None;
-                for (k, byte) in bytes.iter().take(PROBE_BYTES).enumerate() {
-                    buf.extend_from_slice(&[*byte]);
-                    match decoder.decode(&mut buf) {
-                        Ok(None) => {
-                            let consumed = k + 1 - buf.len();
-                            if consumed > 0 {
-                                head = Some(consumed);
-                            }
-                        }
-                        Ok(Some(_)) => break,
-                        Err(_) => return None,
-                    }
-                }
-                head
-            })
-            .ok()
-            .flatten()
+            quietly(|| probe_all_but_last(make(), bytes).or_else(|| probe_bytewise(make(), bytes)))
+                .ok()
+                .flatten()
         })
         .collect()
+}
+
+fn probe_all_but_last<D: Decoder>(mut decoder: D, bytes: &[u8]) -> Option<usize> {
+    let prefix = bytes.len().checked_sub(1)?;
+    let mut buf = BytesMut::from(&bytes[..prefix]);
+    match decoder.decode(&mut buf) {
+        Ok(None) if buf.len() < prefix => Some(prefix - buf.len()),
+        _ => None,
+    }
+}
+
+fn probe_bytewise<D: Decoder>(mut decoder: D, bytes: &[u8]) -> Option<usize> {
+    let mut buf = BytesMut::new();
+    let mut head = None;
+    for (k, byte) in bytes.iter().take(PROBE_BYTES).enumerate() {
+        buf.extend_from_slice(&[*byte]);
+        match decoder.decode(&mut buf) {
+            Ok(None) => {
+                let consumed = k + 1 - buf.len();
+                if consumed > 0 {
+                    head = Some(consumed);
+                }
+            }
+            Ok(Some(_)) => break,
+            Err(_) => return None,
+        }
+    }
+    head
 }

@@ -135,6 +135,7 @@ where
         heads: &heads,
         read_ends: &read_ends,
         chunking: &chunking,
+        fed: stream.len(),
     };
     let Some(chunked) = chunked else {
         let one_read = Context {

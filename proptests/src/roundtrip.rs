@@ -66,13 +66,15 @@ where
         heads: &heads,
         read_ends: &read_ends,
         chunking,
+        fed: stream.len(),
     };
     let (kind, headline) = match (first_bad, &run.stop) {
         (Some(i), _) => (
             FailureKind::WrongFrame { frame: i },
             format!(
-                "{}; it came out different from the frame sent",
-                reads_in_frame(&layout, &heads, &read_ends, i)
+                "{}; it came out different from the frame sent{}",
+                reads_in_frame(&layout, &heads, &read_ends, i),
+                ctx.earlier_cuts(i)
             ),
         ),
         (None, stop @ (Stop::Error { .. } | Stop::Panic { .. } | Stop::Runaway { .. })) => {
@@ -106,6 +108,8 @@ pub(crate) struct Context<'a> {
     pub(crate) heads: &'a Heads,
     pub(crate) read_ends: &'a [usize],
     pub(crate) chunking: &'a Chunking,
+    /// Bytes fed to the decoder (the stream, or its cut prefix).
+    pub(crate) fed: usize,
 }
 
 impl Context<'_> {
@@ -153,6 +157,31 @@ impl Context<'_> {
             }
         };
         (kind, headline)
+    }
+
+    /// When no read ended inside frame `i`: the cuts before it, which must
+    /// have done the damage.
+    pub(crate) fn earlier_cuts(&self, i: usize) -> String {
+        if i >= self.layout.frames() {
+            return String::new();
+        }
+        let (start, end) = (self.layout.start(i), self.layout.end(i));
+        if self.read_ends.iter().any(|&e| e > start && e <= end) {
+            return String::new();
+        }
+        let before: Vec<usize> = self
+            .read_ends
+            .iter()
+            .copied()
+            .filter(|&e| e <= start)
+            .collect();
+        if before.iter().all(|&e| self.layout.is_boundary(e)) {
+            return String::new();
+        }
+        format!(
+            " (earlier: {})",
+            cuts_summary(self.layout, self.heads, &before, 3)
+        )
     }
 
     /// Headline when more frames came out than expected.
@@ -209,10 +238,11 @@ impl Context<'_> {
             _ => self.read_ends.len(),
         };
         let _ = writeln!(out, "chunking: {}", self.chunking);
+        let _ = writeln!(out, "{}", reads_line(self.read_ends, self.fed, focus));
         let _ = writeln!(
             out,
-            "{}",
-            reads_line(self.read_ends, self.layout.total(), focus)
+            "cuts: {}",
+            cuts_summary(self.layout, self.heads, self.read_ends, 8)
         );
         let _ = writeln!(out, "{}", layout_line(self.layout, self.heads));
         let stop = match &run.stop {

@@ -10,7 +10,7 @@ use crate::{
     case::{encode_all, probe_heads},
     chunk::{Chunking, Point},
     drive::{feed, Stop, When},
-    failure::{locate, Failure, FailureKind},
+    failure::{self, locate, Failure, FailureKind},
     roundtrip::{first_difference, Context},
 };
 
@@ -88,6 +88,7 @@ where
         heads: &heads,
         read_ends: &read_ends,
         chunking,
+        fed: at,
     };
     let (frame, phrase) = locate(&layout, &heads, at);
     let end = match frame {
@@ -98,7 +99,10 @@ where
     let (kind, headline) = match (first_bad, &run.stop) {
         (Some(i), _) => (
             FailureKind::WrongFrame { frame: i },
-            format!("{end}; frame {i} came out different from the frame sent"),
+            format!(
+                "{end}; frame {i} came out different from the frame sent{}",
+                ctx.earlier_cuts(i)
+            ),
         ),
         (None, _) if run.items.len() > complete => (
             FailureKind::ExtraFrames {
@@ -106,9 +110,13 @@ where
                 expected: complete,
             },
             format!(
-                "{end}; the decoder returned {} frames but only {complete} were complete \
+                "{end}; the decoder returned {} but only {} complete \
                  (it made a frame out of a cut one)",
-                run.items.len()
+                failure::frames(run.items.len()),
+                match complete {
+                    1 => "1 was".to_owned(),
+                    n => format!("{n} were"),
+                }
             ),
         ),
         (
