@@ -36,9 +36,20 @@ load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 # Latencies are rewritten by this run; drop figures from older runs.
 rm -f "$target_dir/framecheck-bench/latency.json"
 
+step() { printf '\n==> [%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+# Build first, so compiling is not mixed into the measurements.
+step "cargo bench -p framecheck-benches --no-run"
+cargo bench -p framecheck-benches --no-run
+cargo build --release -p framecheck-benches --bin report
+
+step "strategies over loopback TCP"
 cargo bench -p framecheck-benches --bench strategies -- "${criterion_args[@]}"
+step "codec in memory"
 cargo bench -p framecheck-benches --bench codec -- "${criterion_args[@]}"
+step "harness"
 cargo bench -p framecheck-benches --bench harness -- "${harness_args[@]}" "${criterion_args[@]}"
+step "report"
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 cargo run --release -p framecheck-benches --bin report -- \

@@ -59,8 +59,9 @@ pub struct BenchResult {
     pub function: String,
     /// Parameter (here: the payload size in bytes), if any.
     pub value: Option<String>,
-    /// Time per iteration in nanoseconds: criterion's slope estimate when it
-    /// has one (linear sampling), else the mean, as criterion prints.
+    /// Time per iteration in nanoseconds: criterion's median over samples,
+    /// which a burst of load on a shared machine moves less than the mean
+    /// or the slope.
     pub ns_per_iter: f64,
     /// Work per iteration.
     pub throughput: Option<Throughput>,
@@ -104,8 +105,7 @@ struct RawEstimate {
 
 #[derive(Deserialize)]
 struct RawEstimates {
-    mean: RawEstimate,
-    slope: Option<RawEstimate>,
+    median: RawEstimate,
 }
 
 /// Builds a result from the text of `benchmark.json` and `estimates.json`.
@@ -122,7 +122,7 @@ pub fn parse(benchmark_json: &str, estimates_json: &str) -> io::Result<BenchResu
         group: id.group_id,
         function: id.function_id.unwrap_or_default(),
         value: id.value_str,
-        ns_per_iter: est.slope.unwrap_or(est.mean).point_estimate,
+        ns_per_iter: est.median.point_estimate,
         throughput: id.throughput,
     })
 }
@@ -200,12 +200,12 @@ mod tests {
     const ESTIMATES: &str = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":24000.0,"upper_bound":26000.0},"point_estimate":25000.0,"standard_error":500.0},"median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":24000.0,"upper_bound":26000.0},"point_estimate":24900.0,"standard_error":400.0},"median_abs_dev":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":1.5,"standard_error":0.1},"slope":{"confidence_interval":{"confidence_level":0.95,"lower_bound":24500.0,"upper_bound":25500.0},"point_estimate":25600.0,"standard_error":300.0},"std_dev":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":1.5,"standard_error":0.1}}"#;
 
     #[test]
-    fn parses_id_throughput_and_prefers_slope() {
+    fn parses_id_throughput_and_uses_the_median() {
         let r = parse(BENCHMARK, ESTIMATES).unwrap();
         assert_eq!(r.group, "loopback_reqresp");
         assert_eq!(r.function, "length");
         assert_eq!(r.size(), Some(256));
-        assert_eq!(r.ns_per_iter, 25600.0);
+        assert_eq!(r.ns_per_iter, 24900.0);
         assert_eq!(
             r.throughput,
             Some(Throughput::ElementsAndBytes {
@@ -213,25 +213,25 @@ mod tests {
                 bytes: 256
             })
         );
-        assert_eq!(r.elements_per_sec(), Some(1e9 / 25600.0));
-        assert_eq!(r.bytes_per_sec(), Some(256e9 / 25600.0));
+        assert_eq!(r.elements_per_sec(), Some(1e9 / 24900.0));
+        assert_eq!(r.bytes_per_sec(), Some(256e9 / 24900.0));
     }
 
     #[test]
-    fn flat_sampling_has_no_slope_so_mean_is_used() {
+    fn flat_sampling_without_slope_parses() {
         let est = ESTIMATES.replace(
             r#""slope":{"confidence_interval":{"confidence_level":0.95,"lower_bound":24500.0,"upper_bound":25500.0},"point_estimate":25600.0,"standard_error":300.0}"#,
             r#""slope":null"#,
         );
         let r = parse(BENCHMARK, &est).unwrap();
-        assert_eq!(r.ns_per_iter, 25000.0);
+        assert_eq!(r.ns_per_iter, 24900.0);
     }
 
     #[test]
     fn elements_only_and_no_throughput() {
         let id = r#"{"group_id":"harness","function_id":"roundtrip","value_str":null,"throughput":{"Elements":100}}"#;
         let r = parse(id, ESTIMATES).unwrap();
-        assert_eq!(r.elements_per_sec(), Some(100e9 / 25600.0));
+        assert_eq!(r.elements_per_sec(), Some(100e9 / 24900.0));
         assert_eq!(r.bytes_per_sec(), None);
         assert_eq!(r.size(), None);
         let id = r#"{"group_id":"g","function_id":null,"value_str":null,"throughput":null}"#;
@@ -243,7 +243,7 @@ mod tests {
         let err = parse("{}", ESTIMATES).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         assert!(err.to_string().starts_with("benchmark.json"), "{err}");
-        let err = parse(BENCHMARK, r#"{"mean":1}"#).unwrap_err();
+        let err = parse(BENCHMARK, r#"{"median":1}"#).unwrap_err();
         assert!(err.to_string().starts_with("estimates.json"), "{err}");
     }
 
