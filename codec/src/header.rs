@@ -353,8 +353,11 @@ impl<'de> Deserialize<'de> for DataSize {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
                 // serde_json reads integer literals beyond u64 as floats.
+                // serde_json hands integer literals beyond i64/u64 to
+                // visit_f64, rounded: anything past -2^63 - 1 rounds to
+                // -2^63 itself, while i64::MIN proper arrives as an i64.
                 let beyond_64_bits =
-                    !(-9_223_372_036_854_775_808.0..18_446_744_073_709_551_616.0).contains(&v);
+                    v >= 18_446_744_073_709_551_616.0 || v <= -9_223_372_036_854_775_808.0;
                 Ok(Err(if v.fract() == 0.0 && beyond_64_bits {
                     FrameError::DataSizeTooLarge { approx: v }
                 } else {
