@@ -4,6 +4,7 @@
 use std::{fmt::Debug, panic::Location};
 
 use proptest::{
+    prop_oneof,
     strategy::Strategy,
     test_runner::{
         Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
@@ -141,13 +142,14 @@ impl Harness {
         if let Some(store) = &store {
             for chunking in store.load() {
                 let mut replay = TestRunner::new(replay_config());
-                let result = replay.run(&(&frames, proptest::strategy::Just(chunking)), |v| {
-                    case(&v).map_err(|f| TestCaseError::fail(f.headline().to_owned()))
-                });
+                let result = replay.run(
+                    &(complemented(&frames), proptest::strategy::Just(chunking)),
+                    |v| case(&v).map_err(|f| TestCaseError::fail(f.headline().to_owned())),
+                );
                 finish(result, &case, &simpler, &runner, None)?;
             }
         }
-        let result = runner.run(&(&frames, chunkings()), |v| {
+        let result = runner.run(&(complemented(&frames), chunkings()), |v| {
             case(&v).map_err(|f| TestCaseError::fail(f.headline().to_owned()))
         });
         let text = |v: &(Vec<I>, Chunking)| v.1.to_string();
@@ -211,7 +213,7 @@ impl Harness {
                 };
                 let mut replay = TestRunner::new(replay_config());
                 let strategy = (
-                    &frames,
+                    complemented(&frames),
                     proptest::strategy::Just(cut),
                     proptest::strategy::Just(chunking),
                 );
@@ -221,7 +223,7 @@ impl Harness {
                 finish(result, &case, &simpler, &runner, None)?;
             }
         }
-        let result = runner.run(&(&frames, points(), chunkings()), |v| {
+        let result = runner.run(&(complemented(&frames), points(), chunkings()), |v| {
             case(&v).map_err(|f| TestCaseError::fail(f.headline().to_owned()))
         });
         let text = |v: &(Vec<I>, Point, Chunking)| format!("cut {} reads {}", v.1, v.2);
@@ -233,6 +235,22 @@ impl Harness {
             store.as_ref().map(|s| (s, &text as _)),
         )
     }
+}
+
+/// The user's frame lists, and now and then two of them back to back: a
+/// strategy of one frame (or of equal frames) still gets streams of several
+/// different frames, which gluing and stale-state bugs need. Shrinks
+/// toward a single list.
+fn complemented<I: Debug, S: Strategy<Value = Vec<I>>>(
+    frames: &S,
+) -> impl Strategy<Value = Vec<I>> + '_ {
+    prop_oneof![
+        7 => frames,
+        3 => (frames, frames).prop_map(|(mut a, b)| {
+            a.extend(b);
+            a
+        }),
+    ]
 }
 
 /// The layout of `frames` encoded by a codec from `make_codec`.

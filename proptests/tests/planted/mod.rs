@@ -4,7 +4,8 @@
 //! ```text
 //! +----------------------------+-----------------+
 //! | body length, `width` bytes | body            |
-//! | big-endian                 | exactly N bytes |
+//! | big-endian (zero-padded    | exactly N bytes |
+//! | past 8 bytes)              |                 |
 //! +----------------------------+-----------------+
 //! ```
 #![allow(dead_code, unreachable_pub)]
@@ -107,6 +108,8 @@ impl Planted {
     }
 
     fn read_len(&self, bytes: &[u8]) -> usize {
+        // Headers wider than 8 bytes: zero padding, then a u64.
+        let bytes = &bytes[bytes.len().saturating_sub(8)..];
         let mut padded = [0u8; 8];
         padded[8 - bytes.len()..].copy_from_slice(bytes);
         let len = u64::from_be_bytes(padded) as usize;
@@ -202,7 +205,8 @@ impl Encoder<Bytes> for Planted {
             ));
         }
         dst.reserve(self.width + item.len());
-        dst.put_slice(&(item.len() as u64).to_be_bytes()[8 - self.width..]);
+        dst.put_bytes(0, self.width.saturating_sub(8));
+        dst.put_slice(&(item.len() as u64).to_be_bytes()[8 - self.width.min(8)..]);
         dst.put_slice(&item);
         Ok(())
     }
