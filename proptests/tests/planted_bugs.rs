@@ -214,3 +214,27 @@ fn fuzz_oracle_catches_the_bugs_that_depend_on_the_reads() {
         }
     }
 }
+
+#[test]
+fn gluing_and_stale_state_are_caught_from_a_one_frame_strategy() {
+    let one_frame = || vec(strategies::bodies_of(0usize..100), 1..=1);
+    for bug in [Bug::ClearsAfterFrame, Bug::StateNotReset] {
+        let result = Harness::new()
+            .persistence(false)
+            .check_roundtrip(move || Planted::new(bug, 4), one_frame());
+        assert!(result.is_err(), "{bug:?} not caught");
+    }
+}
+
+#[test]
+fn long_headers_are_cut_at_every_byte_and_at_their_end() {
+    // A 40-byte header (as long as a small JSON header): broken when a read
+    // ends exactly 37 bytes into it, or exactly at its end.
+    for bug in [Bug::ShortHeaderAt(37), Bug::ForgetsAtBoundary] {
+        let failure = Harness::new()
+            .persistence(false)
+            .check_roundtrip(move || Planted::new(bug, 40), strategies::byte_frames())
+            .unwrap_err();
+        eprintln!("{failure}\n");
+    }
+}
