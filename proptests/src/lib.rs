@@ -17,7 +17,11 @@
 //!   clean end exactly at a frame boundary).
 //! - [`fuzz::check_decoder`] / [`fuzz::try_check_decoder`]: the oracle of
 //!   fuzz targets, for any decoder and any bytes.
-//! - [`roundtrip_case`] / [`truncation_case`]: one case without a runner.
+//! - [`roundtrip_case`] / [`truncation_case`]: one case without a runner;
+//!   [`decode_in_reads`]: what a decoder makes of given bytes in given
+//!   reads (for asserting typed errors whatever the reads).
+//! - [`Harness`]: the number of cases, a fixed seed, persistence of failing
+//!   cases under `proptest-regressions/`.
 //! - [`chunk`]: chunkings and their strategies; [`strategies`]: frames of
 //!   the sizes that overflow length fields; [`io`]: async adapters that
 //!   split and merge reads and writes.
