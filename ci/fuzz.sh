@@ -9,6 +9,7 @@
 #   bash ci/fuzz.sh --time 3600 --jobs 8 # fork mode, 8 processes per target
 #   bash ci/fuzz.sh --targets "header decode" --time 60
 #   bash ci/fuzz.sh --replay-only        # build and replay the seeds only
+#   bash ci/fuzz.sh --coverage           # line coverage of the corpora
 #
 # Options:
 #   --smoke          SECS=45, targets run in parallel batches of `nproc`
@@ -19,6 +20,12 @@
 #   --targets LIST   space-separated target names (default: all but selftest_*)
 #   --features LIST  cargo features for the fuzz crate (the selftest uses it)
 #   --replay-only    stop after replaying the committed corpus
+#   --coverage       instead of fuzzing: build with coverage instrumentation
+#                    (`cargo fuzz coverage`, needs nightly's llvm-tools:
+#                    `rustup component add llvm-tools-preview --toolchain
+#                    nightly`), run each target's seeds and work corpus, and
+#                    print per-file line coverage of codec/ and the targets;
+#                    HTML-free detail: `llvm-cov show` on the printed paths
 #
 # Limits that make findings of what a test run would miss:
 #   -malloc_limit_mb (FUZZ_MALLOC_MB, default 64): any single allocation
@@ -39,6 +46,7 @@ smoke=0
 targets=""
 features=""
 replay_only=0
+coverage=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1; secs=45 ;;
@@ -47,7 +55,8 @@ while [ $# -gt 0 ]; do
     --targets) targets="$2"; shift ;;
     --features) features="$2"; shift ;;
     --replay-only) replay_only=1 ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    --coverage) coverage=1 ;;
+    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -78,6 +87,45 @@ fi
 triple="$(rustc "${toolchain[@]}" -vV | sed -n 's/^host: //p')"
 bin_dir="fuzz/target/$triple/release"
 
+if [ -z "$targets" ]; then
+  targets="$(cargo "${toolchain[@]}" fuzz list | grep -v '^selftest_' | tr '\n' ' ')"
+fi
+
+# Coverage instead of fuzzing.
+if [ "$coverage" -eq 1 ]; then
+  llvm_bin="$(rustc "${toolchain[@]}" --print sysroot)/lib/rustlib/$triple/bin"
+  [ -x "$llvm_bin/llvm-cov" ] || {
+    echo "fuzz.sh: no llvm-cov in $llvm_bin; try: rustup component add llvm-tools-preview --toolchain nightly" >&2
+    exit 2
+  }
+  objects=()
+  profiles=()
+  for t in $targets; do
+    corpora=()
+    for d in "fuzz/corpus-work/$t" "fuzz/corpus/$t"; do [ -d "$d" ] && corpora+=("$d"); done
+    mkdir -p fuzz/coverage
+    say "cargo ${toolchain[*]} fuzz coverage $t ${corpora[*]}"
+    cargo "${toolchain[@]}" fuzz coverage --target-dir fuzz/target/coverage-build "$t" "${corpora[@]}" \
+      >"fuzz/coverage/$t.log" 2>&1 || { tail -n 20 "fuzz/coverage/$t.log"; exit 1; }
+    bin="$(find fuzz/target/coverage-build -path "*/release/$t" -type f | head -n1)"
+    profdata="fuzz/coverage/$t/coverage.profdata"
+    say "$t: $(find "${corpora[@]}" -type f | wc -l) inputs, $(find "${corpora[@]}" -type f -exec cat {} + | wc -c) bytes; line coverage:"
+    "$llvm_bin/llvm-cov" report "$bin" -instr-profile="$profdata" \
+      -ignore-filename-regex='(\.cargo|rustc|/library/)' |
+      awk '/^(codec\/src|proptests\/src\/targets)/ || /^TOTAL/ {printf "    %-45s %6s lines, %6s missed, %8s\n", $1, $8, $9, $10}'
+    echo "    detail: $llvm_bin/llvm-cov show $bin -instr-profile=$profdata codec/src/codec.rs"
+    objects+=(-object "$bin")
+    profiles+=("$profdata")
+  done
+  "$llvm_bin/llvm-profdata" merge -sparse "${profiles[@]}" -o fuzz/coverage/all.profdata
+  say "all targets together: line coverage of codec/"
+  "$llvm_bin/llvm-cov" report "${objects[@]}" -instr-profile=fuzz/coverage/all.profdata \
+    -ignore-filename-regex='(\.cargo|rustc|/library/|proptests/)' |
+    awk '/^---/ {go = 1; next} go && NF >= 10 {printf "    codec/src/%-35s %6s lines, %6s missed, %8s\n", $1, $8, $9, $10}' |
+    sed 's|codec/src/TOTAL|TOTAL          |'
+  exit 0
+fi
+
 # 3. Build every target: AddressSanitizer, release, debug assertions on (an
 #    overflowing length computation panics rather than wraps), 16 codegen
 #    units (cargo-fuzz's default of 1 builds several times slower).
@@ -87,10 +135,6 @@ build_flags=(--sanitizer address --release --debug-assertions
 say "cargo ${toolchain[*]} fuzz build ${build_flags[*]}"
 cargo "${toolchain[@]}" fuzz build "${build_flags[@]}"
 say "built in $((SECONDS - started)) s"
-
-if [ -z "$targets" ]; then
-  targets="$(cargo "${toolchain[@]}" fuzz list | grep -v '^selftest_' | tr '\n' ' ')"
-fi
 
 # Extra libFuzzer flags per target: the dictionary where the input is text.
 target_flags() {
@@ -168,6 +212,9 @@ summarize() { # target exit-code
   local runs execs
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
   execs="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)"
+  # Fork mode prints no final stats: take the last status line.
+  [ -n "$execs" ] || execs="$(grep -oE 'exec/s: [0-9]+' "$log" | tail -n1 | grep -oE '[0-9]+' || true)"
+  [ -n "$runs" ] || runs="$(grep -oE '^#[0-9]+' "$log" | tail -n1 | tr -d '#' || true)"
   say "$t: exit $rc after $(cat "fuzz/artifacts/$t/elapsed") s, ${runs:-?} runs, ${execs:-?} exec/s, corpus $(ls "fuzz/corpus-work/$t" | wc -l) inputs; $(grep -E '^#[0-9]+.*(DONE|cov:)' "$log" | tail -n1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)"
   if [ "$rc" -ne 0 ]; then
     grep -E -m5 "panicked|ERROR: |SUMMARY" "$log" || true
