@@ -195,8 +195,17 @@ const HEADER_KINDS: &[&str] = &[
     "truncated-body",
 ];
 
+/// Reads a structured input the way `libfuzzer_sys::fuzz_target!` does:
+/// inputs shorter than the type's minimum size are rejected unread.
+fn arbitrary_input<'a, T: Arbitrary<'a>>(bytes: &'a [u8]) -> Option<T> {
+    if bytes.len() < T::size_hint(0).0 {
+        return None;
+    }
+    T::arbitrary_take_rest(Unstructured::new(bytes)).ok()
+}
+
 fn parse_header(bytes: &[u8]) -> Option<(HeaderCase, Built)> {
-    let case = HeaderCase::arbitrary_take_rest(Unstructured::new(bytes)).ok()?;
+    let case: HeaderCase = arbitrary_input(bytes)?;
     let built = case.build();
     Some((case, built))
 }
@@ -323,7 +332,7 @@ const ROUNDTRIP_KINDS: &[&str] = &[
 ];
 
 fn parse_roundtrip(bytes: &[u8]) -> Option<RoundtripInput<FuzzFrame>> {
-    RoundtripInput::arbitrary_take_rest(Unstructured::new(bytes)).ok()
+    arbitrary_input(bytes)
 }
 
 fn roundtrip_tags(input: &RoundtripInput<FuzzFrame>, tag: &str) -> bool {
@@ -364,7 +373,7 @@ const TRANSPORT_KINDS: &[&str] = &[
 ];
 
 fn parse_transport(bytes: &[u8]) -> Option<TransportCase> {
-    TransportCase::arbitrary_take_rest(Unstructured::new(bytes)).ok()
+    arbitrary_input(bytes)
 }
 
 fn transport_tags(case: &TransportCase, tag: &str) -> bool {
