@@ -86,6 +86,17 @@ impl Harness {
             config.cases = cases;
         }
         config.source_file = Some(caller.file());
+        // proptest deletes a vector's elements one at a time when it
+        // shrinks: a 64 KiB body from a strategy per byte would take 65 536
+        // steps of 64 KiB cases. Bound it (unless PROPTEST_MAX_SHRINK_ITERS
+        // or PROPTEST_MAX_SHRINK_TIME say otherwise); our own reduction
+        // (frames, then cuts) follows.
+        if config.max_shrink_iters == u32::MAX {
+            config.max_shrink_iters = MAX_SHRINK_ITERS;
+        }
+        if config.max_shrink_time == 0 {
+            config.max_shrink_time = MAX_SHRINK_TIME_MS;
+        }
         let persist = self.persistence.unwrap_or(self.seed.is_none());
         let store = if persist {
             persist::Store::for_source(caller.file(), tag)
@@ -265,6 +276,14 @@ where
         .ok()
         .map(|(_, layout)| layout)
 }
+
+/// Shrinking steps proptest may take, unless `PROPTEST_MAX_SHRINK_ITERS`
+/// says otherwise.
+const MAX_SHRINK_ITERS: u32 = 256;
+
+/// Milliseconds proptest may spend shrinking, unless
+/// `PROPTEST_MAX_SHRINK_TIME` says otherwise.
+const MAX_SHRINK_TIME_MS: u32 = 5_000;
 
 /// Cases run with each saved chunking.
 const REPLAY_CASES: u32 = 16;
