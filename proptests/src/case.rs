@@ -64,7 +64,7 @@ pub(crate) fn probe_heads<D: Decoder>(
     stream: &[u8],
     layout: &Layout,
 ) -> Heads {
-    (0..layout.frames())
+    let mut heads: Heads = (0..layout.frames())
         .map(|i| {
             if i >= PROBE_FRAMES {
                 return None;
@@ -74,7 +74,21 @@ pub(crate) fn probe_heads<D: Decoder>(
                 .ok()
                 .flatten()
         })
-        .collect()
+        .collect();
+    // A frame with an empty body shows no header by itself; when every
+    // header seen has the same length and this frame is that long, it is
+    // all header.
+    let mut seen = heads.iter().flatten();
+    if let Some(&h) = seen.next() {
+        if seen.all(|&other| other == h) {
+            for (i, head) in heads.iter_mut().enumerate() {
+                if head.is_none() && layout.end(i) - layout.start(i) == h {
+                    *head = Some(h);
+                }
+            }
+        }
+    }
+    heads
 }
 
 fn probe_all_but_last<D: Decoder>(mut decoder: D, bytes: &[u8]) -> Option<usize> {

@@ -182,7 +182,7 @@ pub(crate) fn locate(layout: &Layout, heads: &Heads, offset: usize) -> (Option<u
         ""
     };
     let phrase = match heads.get(i).copied().flatten() {
-        Some(h) if h > 0 && h < len => {
+        Some(h) if h > 0 && h <= len => {
             if k < h {
                 format!("{} into its {}-byte header", bytes(k), h)
             } else if k == h {
@@ -372,6 +372,7 @@ pub(crate) fn layout_line(layout: &Layout, heads: &Heads) -> String {
             let (s, e) = (layout.start(i), layout.end(i));
             match heads.get(i).copied().flatten() {
                 Some(h) if h > 0 && h < e - s => format!("#{i} {s}..{e} (header {h})"),
+                Some(h) if h == e - s => format!("#{i} {s}..{e} (header only)"),
                 _ => format!("#{i} {s}..{e}"),
             }
         })
