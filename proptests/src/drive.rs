@@ -142,8 +142,9 @@ fn feed_inner<D: Decoder>(
     }
 }
 
-/// Decodes `stream` arriving in reads that end at `read_ends` (sorted,
-/// strictly inside the stream, as [`Chunking::read_ends`] gives them), the
+/// Decodes `stream` arriving in reads that end at `read_ends` (offsets
+/// into the stream, as [`Chunking::read_ends`] gives them; others are
+/// sorted, and those outside the stream ignored), the
 /// way tokio-util's `FramedRead` does: `decode` until `Ok(None)` after
 /// each read, `decode_eof` until `Ok(None)` at the end. Returns the frames
 /// and how the stream ended; the first error ends it. For tests that check
@@ -160,22 +161,35 @@ fn feed_inner<D: Decoder>(
 /// ```
 /// use tokio_util::codec::LinesCodec;
 ///
-/// let (lines, end) = framecheck::decode_in_reads(&mut LinesCodec::new(), b"ab\ncd\ne", &[1, 4]);
+/// let (lines, end) = framecheck::decode_in_reads(&mut LinesCodec::new(), b"ab\ncd\ne", &[4, 1]);
 /// assert_eq!(lines, ["ab", "cd", "e"]);
 /// assert!(end.is_ok());
+///
+/// // A line past the limit, whatever the reads.
+/// let (lines, end) =
+///     framecheck::decode_in_reads(&mut LinesCodec::new_with_max_length(3), b"ab\nlong\n", &[5]);
+/// assert_eq!(lines, ["ab"]);
+/// assert!(end.is_err());
 /// ```
 pub fn decode_in_reads<D: Decoder>(
     decoder: &mut D,
     stream: &[u8],
     read_ends: &[usize],
 ) -> (Vec<D::Item>, Result<(), D::Error>) {
+    let mut ends: Vec<usize> = read_ends
+        .iter()
+        .copied()
+        .filter(|&e| e > 0 && e < stream.len())
+        .collect();
+    ends.sort_unstable();
+    ends.dedup();
     let mut items = Vec::new();
     let (mut consumed, mut item_when) = (Vec::new(), Vec::new());
     let mut when = When::AtEof;
     let stop = feed_inner(
         decoder,
         stream,
-        read_ends,
+        &ends,
         stream.len() + 1,
         &mut items,
         &mut consumed,
