@@ -292,3 +292,25 @@ fn schedules_are_arbitrary() {
     }
     assert!(non_empty >= 16, "{non_empty}");
 }
+
+#[test]
+fn framed_pipeline_check_passes_the_correct_codecs() {
+    // Small frames: through one-byte async I/O every byte costs a poll.
+    let small = vec(strategies::bodies_of(0usize..2000), 0..6);
+    framecheck::io::check_framed_roundtrip(tokio_util::codec::LengthDelimitedCodec::new, small)
+        .unwrap();
+    framecheck::io::check_framed_roundtrip(tokio_util::codec::LinesCodec::new, strategies::lines())
+        .unwrap();
+}
+
+mod planted;
+
+#[test]
+fn framed_pipeline_check_catches_a_decoder_that_drops_glued_frames() {
+    let failure = framecheck::io::check_framed_roundtrip(
+        || planted::Planted::new(planted::Bug::ClearsAfterFrame, 4),
+        vec(strategies::bodies_of(0usize..300), 0..6),
+    )
+    .unwrap_err();
+    assert!(failure.to_string().contains("read schedule: "), "{failure}");
+}

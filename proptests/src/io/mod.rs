@@ -11,6 +11,8 @@
 //!
 //! A [`Schedule`] is a list of [`Step`]s, repeated; [`schedules`] is its
 //! proptest strategy and it implements `arbitrary::Arbitrary`.
+//! [`check_framed_roundtrip`] runs the round trip through tokio-util's
+//! `FramedWrite` and `FramedRead` with both ends scheduled.
 //!
 //! # Examples
 //!
@@ -34,10 +36,12 @@
 //! # }
 //! ```
 
+mod pipeline;
 mod reader;
 mod schedule;
 mod writer;
 
+pub use pipeline::{check_framed_roundtrip, framed_case};
 pub use reader::ChunkedReader;
 pub use schedule::{schedules, schedules_with_interrupts, Schedule, Step};
 pub use writer::ChunkedWriter;
