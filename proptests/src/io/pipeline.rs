@@ -192,10 +192,11 @@ where
 /// # Examples
 ///
 /// ```
-/// use framecheck::strategies;
+/// use framecheck::{proptest::collection::vec, strategies::bodies_of};
 /// use tokio_util::codec::LengthDelimitedCodec;
 ///
-/// framecheck::io::check_framed_roundtrip(LengthDelimitedCodec::new, strategies::byte_frames()).unwrap();
+/// let frames = vec(bodies_of(0usize..500), 0..4);
+/// framecheck::io::check_framed_roundtrip(LengthDelimitedCodec::new, frames).unwrap();
 /// ```
 pub fn check_framed_roundtrip<C, I, F, S>(make_codec: F, frames: S) -> Result<(), Failure>
 where
