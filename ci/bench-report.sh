@@ -2,7 +2,8 @@
 # Runs framecheck's criterion benches and writes docs/benchmarks.md plus one
 # SVG chart per group (docs/bench-*.svg).
 #   bash ci/bench-report.sh           # full run (about 15 minutes on 2 cores)
-#   bash ci/bench-report.sh --quick   # a few minutes; shorter measurements
+#   bash ci/bench-report.sh --quick   # a few minutes: short measurements and
+#                                     # no criterion plots (--noplot)
 # Extra arguments after -- go to criterion, e.g. -- loopback_reqresp
 # Criterion's HTML report ends up in target/criterion/report/index.html.
 set -euo pipefail
@@ -14,7 +15,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) mode=quick ;;
     --) shift; criterion_args+=("$@"); break ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -27,6 +28,8 @@ if [ "$mode" = quick ]; then
   # Our benches read this; the harness bench gets criterion's own flags.
   export FRAMECHECK_BENCH_QUICK=1
   harness_args=(--warm-up-time 0.5 --measurement-time 1 --sample-size 20)
+  # Criterion's plots take seconds per benchmark: skip them when quick.
+  criterion_args=(--noplot "${criterion_args[@]}")
 else
   export FRAMECHECK_BENCH_QUICK=0
   harness_args=()

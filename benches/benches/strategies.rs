@@ -6,8 +6,11 @@
 //!   is one request. Per-request latencies go to
 //!   `target/framecheck-bench/latency.json` (criterion keeps no
 //!   percentiles).
-//! - `loopback_oneway`: a stream of messages; one iteration is one message,
-//!   and each sample ends when the receiver has counted them all.
+//! - `loopback_oneway`: a stream of messages; one iteration is a batch of
+//!   messages (one for the strategies that take milliseconds each, up to
+//!   1024 small ones for the batching writers, so the hand-off that ends
+//!   each sample weighs nothing), and each sample ends when the receiver
+//!   has counted them all.
 //!
 //! Client and server each run a current-thread tokio runtime on their own
 //! OS thread, like two processes on one host. `FRAMECHECK_BENCH_QUICK=1`
@@ -260,6 +263,17 @@ impl Write {
         }
     }
 
+    /// Messages per iteration.
+    fn per_iter(&self, size: usize) -> u64 {
+        match self {
+            _ if self.is_slow() => 1,
+            Write::Each(_) => 16,
+            Write::Batched(_) | Write::Framed | Write::Raw => {
+                (256 * 1024 / size).clamp(4, 1024) as u64
+            }
+        }
+    }
+
     fn is_slow(&self) -> bool {
         match self {
             // Streaming, the ack waits on the receiver's delayed ACK.
@@ -346,9 +360,10 @@ fn oneway(c: &mut Criterion) {
         }
         for send in sends {
             set_timing(&mut group, send.is_slow());
+            let per_iter = send.per_iter(size);
             group.throughput(Throughput::ElementsAndBytes {
-                elements: 1,
-                bytes: size as u64,
+                elements: per_iter,
+                bytes: per_iter * size as u64,
             });
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
             let (done_tx, mut done_rx) = mpsc::unbounded_channel();
@@ -374,6 +389,7 @@ fn oneway(c: &mut Criterion) {
             });
             group.bench_with_input(BenchmarkId::new(send.id(), size), &payload, |b, payload| {
                 b.iter_custom(|iters| {
+                    let iters = iters * per_iter;
                     rt.block_on(async {
                         cmd_tx.send(iters).expect("receiver gone");
                         let start = Instant::now();
