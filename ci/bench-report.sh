@@ -37,7 +37,9 @@ fi
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 # Latencies are rewritten by this run; drop figures from older runs.
-rm -f "$target_dir/framecheck-bench/latency.json"
+rm -f "$target_dir/framecheck-bench/latency.json" "$target_dir/framecheck-bench/ratios.json"
+# The strategies bench ends with the side-by-side ratio phase.
+export FRAMECHECK_BENCH_PAIRED=1
 
 step() { printf '\n==> [%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
@@ -58,6 +60,7 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 cargo run --release -p framecheck-benches --bin report -- \
   --criterion-dir "$target_dir/criterion" \
   --latency "$target_dir/framecheck-bench/latency.json" \
+  --ratios "$target_dir/framecheck-bench/ratios.json" \
   --out-dir docs \
   --mode "$mode" \
   --command "$command" \

@@ -12,6 +12,11 @@
 //!   each sample weighs nothing), and each sample ends when the receiver
 //!   has counted them all.
 //!
+//! With `FRAMECHECK_BENCH_PAIRED=1` (set by `ci/bench-report.sh`), a last
+//! phase outside criterion measures the ratios the report checks side by
+//! side, alternating the two cases of each pair, into
+//! `target/framecheck-bench/ratios.json`.
+//!
 //! Client and server each run a current-thread tokio runtime on their own
 //! OS thread, like two processes on one host. `FRAMECHECK_BENCH_QUICK=1`
 //! shortens every measurement (used by `ci/bench-report.sh --quick`).
@@ -26,7 +31,10 @@ use std::{
 use bytes::Bytes;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
-use framecheck_benches::latency::{self, LatencyFile};
+use framecheck_benches::{
+    latency::{self, LatencyFile},
+    paired,
+};
 use framecheck_codec::strategy::{Conn, Framing};
 use futures_util::SinkExt;
 use rand::{rngs::StdRng, RngCore, SeedableRng};
@@ -171,6 +179,50 @@ async fn echo(stream: TcpStream, framing: Framing) {
     }
 }
 
+/// A connected client and echo server with one framing.
+struct ReqResp {
+    conn: Conn<TcpStream>,
+    server: thread::JoinHandle<()>,
+}
+
+impl ReqResp {
+    fn new(rt: &Runtime, framing: Framing) -> Self {
+        let (client, server) = spawn_server(move |stream| echo(stream, framing));
+        let conn = rt.block_on(async {
+            let stream = TcpStream::from_std(client).expect("register client socket");
+            framing.configure(&stream).expect("set TCP_NODELAY");
+            Conn::new(stream, framing)
+        });
+        ReqResp { conn, server }
+    }
+
+    /// `iters` round trips; each one's latency is pushed to `samples`.
+    fn run(
+        &mut self,
+        rt: &Runtime,
+        payload: &[u8],
+        iters: u64,
+        samples: &mut Vec<u64>,
+    ) -> Duration {
+        rt.block_on(async {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let t = Instant::now();
+                self.conn.send(payload).await.expect("send");
+                recv_bytes(&mut self.conn, payload.len()).await;
+                samples.push(t.elapsed().as_nanos() as u64);
+            }
+            start.elapsed()
+        })
+    }
+
+    fn close(mut self, rt: &Runtime) {
+        rt.block_on(self.conn.shutdown()).expect("shutdown");
+        drop(self.conn);
+        self.server.join().expect("server thread");
+    }
+}
+
 fn reqresp(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("loopback_reqresp");
@@ -191,31 +243,12 @@ fn reqresp(c: &mut Criterion) {
                 elements: 1,
                 bytes: size as u64,
             });
-            let framing = s.framing;
-            let (client, server) = spawn_server(move |stream| echo(stream, framing));
-            let mut conn = rt.block_on(async {
-                let stream = TcpStream::from_std(client).expect("register client socket");
-                framing.configure(&stream).expect("set TCP_NODELAY");
-                Conn::new(stream, framing)
-            });
+            let mut case = ReqResp::new(&rt, s.framing);
             let mut samples: Vec<u64> = Vec::new();
             group.bench_with_input(BenchmarkId::new(s.id, size), &payload, |b, payload| {
-                b.iter_custom(|iters| {
-                    rt.block_on(async {
-                        let start = Instant::now();
-                        for _ in 0..iters {
-                            let t = Instant::now();
-                            conn.send(payload).await.expect("send");
-                            recv_bytes(&mut conn, payload.len()).await;
-                            samples.push(t.elapsed().as_nanos() as u64);
-                        }
-                        start.elapsed()
-                    })
-                });
+                b.iter_custom(|iters| case.run(&rt, payload, iters, &mut samples));
             });
-            rt.block_on(conn.shutdown()).expect("shutdown");
-            drop(conn);
-            server.join().expect("server thread");
+            case.close(&rt);
             if let Some(summary) = latency::summarize(&mut samples) {
                 latencies.insert(
                     latency::key("loopback_reqresp", s.id, &size.to_string()),
@@ -338,6 +371,89 @@ async fn count(
     }
 }
 
+/// A sender and a counting receiver with one way of writing.
+struct Oneway {
+    send: Write,
+    sender: Sender,
+    cmd: mpsc::UnboundedSender<u64>,
+    done: mpsc::UnboundedReceiver<()>,
+    server: thread::JoinHandle<()>,
+}
+
+impl Oneway {
+    fn new(rt: &Runtime, send: Write, size: usize) -> Self {
+        let (cmd, cmd_rx) = mpsc::unbounded_channel();
+        let (done_tx, done) = mpsc::unbounded_channel();
+        let rx_framing = send.receiver_framing();
+        let (client, server) =
+            spawn_server(move |stream| count(stream, rx_framing, size, cmd_rx, done_tx));
+        let sender = rt.block_on(async {
+            let stream = TcpStream::from_std(client).expect("register client socket");
+            match send {
+                Write::Each(s) | Write::Batched(s) => {
+                    s.framing.configure(&stream).expect("set TCP_NODELAY");
+                    Sender::Conn(Conn::new(stream, s.framing))
+                }
+                Write::Framed => {
+                    stream.set_nodelay(true).expect("set TCP_NODELAY");
+                    Sender::Framed(FramedWrite::new(stream, LengthDelimitedCodec::new()))
+                }
+                Write::Raw => {
+                    stream.set_nodelay(true).expect("set TCP_NODELAY");
+                    Sender::Raw(stream)
+                }
+            }
+        });
+        Oneway {
+            send,
+            sender,
+            cmd,
+            done,
+            server,
+        }
+    }
+
+    /// Sends `n` messages; returns when the receiver has counted them all.
+    fn run(&mut self, rt: &Runtime, payload: &Bytes, n: u64) -> Duration {
+        rt.block_on(async {
+            self.cmd.send(n).expect("receiver gone");
+            let start = Instant::now();
+            match (&mut self.sender, self.send) {
+                (Sender::Conn(conn), Write::Batched(_)) => {
+                    for _ in 0..n {
+                        conn.feed(payload).await.expect("feed");
+                    }
+                    conn.flush().await.expect("flush");
+                }
+                (Sender::Conn(conn), _) => {
+                    for _ in 0..n {
+                        conn.send(payload).await.expect("send");
+                    }
+                }
+                (Sender::Framed(framed), _) => {
+                    for _ in 0..n {
+                        framed.feed(payload.clone()).await.expect("feed");
+                    }
+                    SinkExt::<Bytes>::flush(framed).await.expect("flush");
+                }
+                (Sender::Raw(stream), _) => {
+                    for _ in 0..n {
+                        stream.write_all(payload).await.expect("write");
+                    }
+                }
+            }
+            self.done.recv().await.expect("receiver gone");
+            start.elapsed()
+        })
+    }
+
+    fn close(self) {
+        drop(self.cmd);
+        drop(self.sender);
+        self.server.join().expect("receiver thread");
+    }
+}
+
 fn oneway(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("loopback_oneway");
@@ -365,69 +481,94 @@ fn oneway(c: &mut Criterion) {
                 elements: per_iter,
                 bytes: per_iter * size as u64,
             });
-            let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-            let (done_tx, mut done_rx) = mpsc::unbounded_channel();
-            let rx_framing = send.receiver_framing();
-            let (client, server) =
-                spawn_server(move |stream| count(stream, rx_framing, size, cmd_rx, done_tx));
-            let mut sender = rt.block_on(async {
-                let stream = TcpStream::from_std(client).expect("register client socket");
-                match send {
-                    Write::Each(s) | Write::Batched(s) => {
-                        s.framing.configure(&stream).expect("set TCP_NODELAY");
-                        Sender::Conn(Conn::new(stream, s.framing))
-                    }
-                    Write::Framed => {
-                        stream.set_nodelay(true).expect("set TCP_NODELAY");
-                        Sender::Framed(FramedWrite::new(stream, LengthDelimitedCodec::new()))
-                    }
-                    Write::Raw => {
-                        stream.set_nodelay(true).expect("set TCP_NODELAY");
-                        Sender::Raw(stream)
-                    }
-                }
-            });
+            let mut case = Oneway::new(&rt, send, size);
             group.bench_with_input(BenchmarkId::new(send.id(), size), &payload, |b, payload| {
-                b.iter_custom(|iters| {
-                    let iters = iters * per_iter;
-                    rt.block_on(async {
-                        cmd_tx.send(iters).expect("receiver gone");
-                        let start = Instant::now();
-                        match (&mut sender, send) {
-                            (Sender::Conn(conn), Write::Batched(_)) => {
-                                for _ in 0..iters {
-                                    conn.feed(payload).await.expect("feed");
-                                }
-                                conn.flush().await.expect("flush");
-                            }
-                            (Sender::Conn(conn), _) => {
-                                for _ in 0..iters {
-                                    conn.send(payload).await.expect("send");
-                                }
-                            }
-                            (Sender::Framed(framed), _) => {
-                                for _ in 0..iters {
-                                    framed.feed(payload.clone()).await.expect("feed");
-                                }
-                                SinkExt::<Bytes>::flush(framed).await.expect("flush");
-                            }
-                            (Sender::Raw(stream), _) => {
-                                for _ in 0..iters {
-                                    stream.write_all(payload).await.expect("write");
-                                }
-                            }
-                        }
-                        done_rx.recv().await.expect("receiver gone");
-                        start.elapsed()
-                    })
-                });
+                b.iter_custom(|iters| case.run(&rt, payload, iters * per_iter));
             });
-            drop(cmd_tx);
-            drop(sender);
-            server.join().expect("receiver thread");
+            case.close();
         }
     }
     group.finish();
+}
+
+/// Ratios measured side by side: the two cases of a pair alternate,
+/// `rounds` times, each round timing a fixed amount of work on both; the
+/// median of the per-round ratios is what the report quotes. On a machine
+/// shared with other jobs, a change in load then hits both sides of a ratio
+/// alike, which back-to-back criterion runs cannot promise.
+fn paired() {
+    let rounds = if quick() { 5 } else { 11 };
+    let slice = Duration::from_millis(if quick() { 100 } else { 250 });
+    let rt = runtime();
+    let mut out = paired::RatioFile::new();
+    // One-way: framecheck's batched binary length against Framed, and
+    // against raw 64 KiB writes.
+    let mut oneway_pairs: Vec<(Write, Write, usize)> = SIZES
+        .iter()
+        .map(|&size| (Write::Batched(LENGTH), Write::Framed, size))
+        .collect();
+    oneway_pairs.push((Write::Batched(LENGTH), Write::Raw, RAW_WRITE));
+    oneway_pairs.push((Write::Batched(JSON_HEADER), Write::Batched(LENGTH), 256));
+    for (a, b, size) in oneway_pairs {
+        let payload = payload(size);
+        let mut ca = Oneway::new(&rt, a, size);
+        let mut cb = Oneway::new(&rt, b, size);
+        let n = calibrate(|n| ca.run(&rt, &payload, n), slice);
+        let mut ratios = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            let ta = ca.run(&rt, &payload, n);
+            let tb = cb.run(&rt, &payload, n);
+            // Rate of a over rate of b = time of b over time of a.
+            ratios.push(tb.as_secs_f64() / ta.as_secs_f64());
+        }
+        ca.close();
+        cb.close();
+        let key = paired::key("loopback_oneway", a.id(), b.id(), size as u64);
+        out.insert(
+            key,
+            paired::RatioSummary::of(&mut ratios).expect("rounds > 0"),
+        );
+    }
+    // Request/response at 256 B against the binary length.
+    let size = 256;
+    let payload = payload(size);
+    for other in [JSON_HEADER, TWO_SEND_NAGLE_OFF, TWO_SEND_ACK] {
+        let mut ca = ReqResp::new(&rt, other.framing);
+        let mut cb = ReqResp::new(&rt, LENGTH.framing);
+        let mut sink = Vec::new();
+        let n = calibrate(|n| ca.run(&rt, &payload, n, &mut sink), slice);
+        let mut ratios = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            sink.clear();
+            let ta = ca.run(&rt, &payload, n, &mut sink);
+            let tb = cb.run(&rt, &payload, n, &mut sink);
+            ratios.push(tb.as_secs_f64() / ta.as_secs_f64());
+        }
+        ca.close(&rt);
+        cb.close(&rt);
+        let key = paired::key("loopback_reqresp", other.id, LENGTH.id, size as u64);
+        out.insert(
+            key,
+            paired::RatioSummary::of(&mut ratios).expect("rounds > 0"),
+        );
+    }
+    let path = paired::default_path();
+    latency::merge_and_save(&path, out)
+        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    eprintln!("side-by-side ratios written to {}", path.display());
+}
+
+/// How many iterations of `run` take about `slice`.
+fn calibrate(mut run: impl FnMut(u64) -> Duration, slice: Duration) -> u64 {
+    let mut n = 1;
+    loop {
+        let t = run(n);
+        if t >= slice / 4 || n >= 1 << 24 {
+            let scaled = slice.as_secs_f64() / t.as_secs_f64().max(1e-9) * n as f64;
+            return (scaled as u64).clamp(1, 1 << 26);
+        }
+        n *= 4;
+    }
 }
 
 fn main() {
@@ -435,4 +576,7 @@ fn main() {
     reqresp(&mut c);
     oneway(&mut c);
     c.final_summary();
+    if std::env::var_os("FRAMECHECK_BENCH_PAIRED").is_some_and(|v| v == "1") {
+        paired();
+    }
 }

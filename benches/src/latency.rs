@@ -12,7 +12,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// Latency percentiles of one benchmark, in nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +68,12 @@ pub fn key(group: &str, function: &str, value: &str) -> String {
 /// `target` directory that holds the running bench binary
 /// (`target/release/deps/<bench>`), then `framecheck-bench/latency.json`.
 pub fn default_path() -> PathBuf {
+    bench_dir().join("latency.json")
+}
+
+/// `$CARGO_TARGET_DIR/framecheck-bench`, or the `target` directory that
+/// holds the running bench binary (`target/release/deps/<bench>`).
+pub fn bench_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .or_else(|| {
@@ -76,15 +82,16 @@ pub fn default_path() -> PathBuf {
             Some(exe.parent()?.parent()?.parent()?.to_path_buf())
         })
         .unwrap_or_else(|| PathBuf::from("target"));
-    target.join("framecheck-bench").join("latency.json")
+    target.join("framecheck-bench")
 }
 
-/// Reads a latency file; a missing file is an empty one.
+/// Reads a file of summaries by key (latencies, or
+/// [`paired`](crate::paired) ratios); a missing file is an empty one.
 ///
 /// # Errors
 ///
-/// The read error, or `InvalidData` when the file is not a latency file.
-pub fn load(path: &Path) -> io::Result<LatencyFile> {
+/// The read error, or `InvalidData` when the file does not parse.
+pub fn load<T: DeserializeOwned>(path: &Path) -> io::Result<BTreeMap<String, T>> {
     match fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
             io::Error::new(
@@ -92,7 +99,7 @@ pub fn load(path: &Path) -> io::Result<LatencyFile> {
                 format!("{}: {e}", path.display()),
             )
         }),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(LatencyFile::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(BTreeMap::new()),
         Err(e) => Err(e),
     }
 }
@@ -103,7 +110,10 @@ pub fn load(path: &Path) -> io::Result<LatencyFile> {
 /// # Errors
 ///
 /// As [`load`], or the write error.
-pub fn merge_and_save(path: &Path, entries: LatencyFile) -> io::Result<()> {
+pub fn merge_and_save<T: Serialize + DeserializeOwned>(
+    path: &Path,
+    entries: BTreeMap<String, T>,
+) -> io::Result<()> {
     let mut all = load(path)?;
     all.extend(entries);
     if let Some(dir) = path.parent() {
@@ -155,7 +165,7 @@ mod tests {
             LatencyFile::from([(key("g", "b", "1"), s(2)), (key("g", "a", "1"), s(3))]),
         )
         .unwrap();
-        let all = load(&path).unwrap();
+        let all: LatencyFile = load(&path).unwrap();
         fs::remove_dir_all(&dir).unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all["g/a/1"].p50_ns, 3);
@@ -166,11 +176,13 @@ mod tests {
     fn missing_file_is_empty_and_garbage_is_an_error() {
         let dir =
             std::env::temp_dir().join(format!("framecheck-latency-bad-{}", std::process::id()));
-        assert!(load(&dir.join("none.json")).unwrap().is_empty());
+        assert!(load::<LatencySummary>(&dir.join("none.json"))
+            .unwrap()
+            .is_empty());
         fs::create_dir_all(&dir).unwrap();
         let bad = dir.join("bad.json");
         fs::write(&bad, b"[1, 2]").unwrap();
-        let err = load(&bad).unwrap_err();
+        let err = load::<LatencySummary>(&bad).unwrap_err();
         fs::remove_dir_all(&dir).unwrap();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     }

@@ -3,6 +3,7 @@
 //!
 //! - [`latency`]: per-request latency percentiles, which criterion does not
 //!   keep, recorded by the loopback benches and read by the report.
+//! - [`paired`]: ratios measured side by side, alternating the two cases.
 //! - [`results`]: reads criterion's `target/criterion/**/new/*.json`.
 //! - [`report`]: the Markdown report, with reference figures and ratios.
 //! - [`chart`]: one SVG bar chart per group.
@@ -10,5 +11,6 @@
 
 pub mod chart;
 pub mod latency;
+pub mod paired;
 pub mod report;
 pub mod results;

@@ -6,6 +6,7 @@
 //! cargo run -p framecheck-benches --bin report -- \
 //!     --criterion-dir target/criterion \
 //!     --latency target/framecheck-bench/latency.json \
+//!     --ratios target/framecheck-bench/ratios.json \
 //!     --out-dir docs --mode quick --command "ci/bench-report.sh --quick"
 //! ```
 #![forbid(unsafe_code)]
@@ -16,11 +17,12 @@ use std::{
     process::{Command, ExitCode},
 };
 
-use framecheck_benches::{latency, report, results};
+use framecheck_benches::{latency, paired, report, results};
 
 struct Args {
     criterion_dir: PathBuf,
     latency: PathBuf,
+    ratios: PathBuf,
     out_dir: PathBuf,
     mode: String,
     command: String,
@@ -32,6 +34,7 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         criterion_dir: PathBuf::from("target/criterion"),
         latency: PathBuf::from("target/framecheck-bench/latency.json"),
+        ratios: PathBuf::from("target/framecheck-bench/ratios.json"),
         out_dir: PathBuf::from("docs"),
         mode: "full".into(),
         command: "ci/bench-report.sh".into(),
@@ -44,6 +47,7 @@ fn parse_args() -> Result<Args, String> {
         match flag.as_str() {
             "--criterion-dir" => args.criterion_dir = value()?.into(),
             "--latency" => args.latency = value()?.into(),
+            "--ratios" => args.ratios = value()?.into(),
             "--out-dir" => args.out_dir = value()?.into(),
             "--mode" => args.mode = value()?,
             "--command" => args.command = value()?,
@@ -51,7 +55,7 @@ fn parse_args() -> Result<Args, String> {
             "--load" => args.load = value()?,
             "-h" | "--help" => {
                 return Err(
-                    "usage: report [--criterion-dir DIR] [--latency FILE] [--out-dir DIR] \
+                    "usage: report [--criterion-dir DIR] [--latency FILE] [--ratios FILE] [--out-dir DIR] \
                             [--mode quick|full] [--command CMD] [--date DATE] [--load TEXT]"
                         .into(),
                 )
@@ -99,7 +103,9 @@ fn run() -> Result<(), String> {
             args.criterion_dir.display()
         ));
     }
-    let latencies = latency::load(&args.latency).map_err(|e| e.to_string())?;
+    let latencies: latency::LatencyFile =
+        latency::load(&args.latency).map_err(|e| e.to_string())?;
+    let ratios: paired::RatioFile = latency::load(&args.ratios).map_err(|e| e.to_string())?;
     let machine = report::Machine {
         cpu: cpu_model(),
         nproc: std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -120,6 +126,7 @@ fn run() -> Result<(), String> {
     let inputs = report::Inputs {
         results: &results,
         latencies: &latencies,
+        ratios: &ratios,
         machine: &machine,
         command: &args.command,
         criterion_html: &criterion_html,
