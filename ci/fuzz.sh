@@ -33,6 +33,8 @@
 #     length (before its limit check) is a finding. Only the sanitizer
 #     build's malloc hooks see this, hence AddressSanitizer.
 #   -rss_limit_mb (FUZZ_RSS_MB, default 1536), -timeout (FUZZ_TIMEOUT, 10 s).
+# Also: FUZZ_PARALLEL (targets at once; default nproc with --smoke, else 1),
+# FUZZ_CODEGEN_UNITS (default 16: builds several times faster than 1).
 #
 # Corpora: fuzz/corpus/<target>/ holds the small committed seeds, named by
 # kind; new inputs go to fuzz/corpus-work/<target>/ (git-ignored, kept
@@ -56,7 +58,7 @@ while [ $# -gt 0 ]; do
     --features) features="$2"; shift ;;
     --replay-only) replay_only=1 ;;
     --coverage) coverage=1 ;;
-    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
