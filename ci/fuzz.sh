@@ -34,7 +34,7 @@
 #     build's malloc hooks see this, hence AddressSanitizer.
 #   -rss_limit_mb (FUZZ_RSS_MB, default 1536), -timeout (FUZZ_TIMEOUT, 10 s).
 # Also: FUZZ_PARALLEL (targets at once; default nproc with --smoke, else 1),
-# FUZZ_CODEGEN_UNITS (default 16: builds several times faster than 1).
+# FUZZ_CODEGEN_UNITS (default 16, for faster builds; cargo-fuzz defaults to 1).
 #
 # Corpora: fuzz/corpus/<target>/ holds the small committed seeds, named by
 # kind; new inputs go to fuzz/corpus-work/<target>/ (git-ignored, kept
@@ -130,7 +130,7 @@ fi
 
 # 3. Build every target: AddressSanitizer, release, debug assertions on (an
 #    overflowing length computation panics rather than wraps), 16 codegen
-#    units (cargo-fuzz's default of 1 builds several times slower).
+#    units (faster to build than cargo-fuzz's default of 1, slightly slower to run).
 build_flags=(--sanitizer address --release --debug-assertions
   --codegen-units "${FUZZ_CODEGEN_UNITS:-16}")
 [ -n "$features" ] && build_flags+=(--features "$features")
