@@ -33,7 +33,7 @@ impl Decoder for ReservesClaimedHeader {
 /// body limit: a header saying `{"data_size": 4000000000}` makes the
 /// decoder allocate 4 GB.
 #[derive(Debug, Default)]
-pub struct ReservesClaimedBody(HeaderCodec);
+pub struct ReservesClaimedBody(pub HeaderCodec);
 
 impl Decoder for ReservesClaimedBody {
     type Item = Frame;
