@@ -26,6 +26,13 @@ impl Decoder for ReservesClaimedHeader {
         }
         self.0.decode(src)
     }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
+        match self.decode(src)? {
+            Some(frame) => Ok(Some(frame)),
+            None => self.0.decode_eof(src),
+        }
+    }
 }
 
 /// Checks the header length properly, but reserves room for the body as
@@ -51,5 +58,12 @@ impl Decoder for ReservesClaimedBody {
             }
         }
         self.0.decode(src)
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
+        match self.decode(src)? {
+            Some(frame) => Ok(Some(frame)),
+            None => self.0.decode_eof(src),
+        }
     }
 }
