@@ -452,6 +452,20 @@ mod tests {
     }
 
     #[test]
+    fn extra_floats_come_back_bit_for_bit() {
+        // serde_json's default float parsing can be off by one ulp; the
+        // workspace enables its `float_roundtrip` feature.
+        let mut h = Header::new(0);
+        for (i, f) in [1.947700395895162e-169, 0.1, 1e308, 5e-324, -2.5e-3]
+            .into_iter()
+            .enumerate()
+        {
+            h.extra.insert(format!("f{i}"), Value::from(f));
+        }
+        assert_eq!(Header::parse(&h.to_json().unwrap()).unwrap(), h);
+    }
+
+    #[test]
     fn parse_python_style_header() {
         // json.dumps({"filename": "a.txt", "data_size": 5, "hash": "ab", "mode": 420})
         let h =
