@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, tests (property
-# suites included), docs, benches compiled, and a fuzz smoke run.
+# suites included), docs, benches compiled, a fuzz smoke run and the fuzz
+# script's self-test.
 #   bash ci/test.sh             # everything
 #   FRAMECHECK_SKIP_FUZZ=1 bash ci/test.sh   # all but the fuzz smoke run
 set -euo pipefail
@@ -30,4 +31,7 @@ cargo bench -p framecheck-benches --no-run
 if [ -f ci/fuzz.sh ] && [ -z "${FRAMECHECK_SKIP_FUZZ:-}" ]; then
   step "bash ci/fuzz.sh --smoke"
   bash ci/fuzz.sh --smoke
+  # The test of the script: planted allocation bugs must be found in < 60 s.
+  step "bash ci/fuzz-selftest.sh"
+  bash ci/fuzz-selftest.sh
 fi
