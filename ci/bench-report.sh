@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs framecheck's criterion benches and writes docs/benchmarks.md plus one
 # SVG chart per group (docs/bench-*.svg).
-#   bash ci/bench-report.sh           # full run (about 15 minutes on 2 cores)
-#   bash ci/bench-report.sh --quick   # a few minutes: short measurements and
+#   bash ci/bench-report.sh           # full run (about 20 minutes on 2 cores)
+#   bash ci/bench-report.sh --quick   # about 5 minutes: short measurements and
 #                                     # no criterion plots (--noplot)
 # Extra arguments after -- go to criterion, e.g. -- loopback_reqresp
 # Criterion's HTML report ends up in target/criterion/report/index.html.
