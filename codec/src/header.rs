@@ -118,11 +118,34 @@ impl Header {
     /// # Panics
     ///
     /// If `out` itself fails; writers into memory (`Vec`, `BytesMut`) don't.
-    pub fn write_json<W: std::io::Write>(&self, out: W) -> Result<(), FrameError> {
+    pub fn write_json<W: std::io::Write>(&self, mut out: W) -> Result<(), FrameError> {
         for field in [DATA_SIZE, FILENAME, HASH] {
             if self.extra.contains_key(field) {
                 return Err(FrameError::ReservedField { field });
             }
+        }
+        if self.filename.is_none() && self.hash.is_none() && self.extra.is_empty() {
+            // The minimal header, byte for byte what serde_json writes for it.
+            const PREFIX: &[u8] = b"{\"data_size\":";
+            let mut buf = [0u8; PREFIX.len() + 21];
+            buf[..PREFIX.len()].copy_from_slice(PREFIX);
+            let mut digits = [0u8; 20];
+            let mut start = digits.len();
+            let mut n = self.data_size;
+            loop {
+                start -= 1;
+                digits[start] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            let end = PREFIX.len() + digits.len() - start;
+            buf[PREFIX.len()..end].copy_from_slice(&digits[start..]);
+            buf[end] = b'}';
+            out.write_all(&buf[..=end])
+                .expect("header serialization into memory cannot fail");
+            return Ok(());
         }
         serde_json::to_writer(out, self).expect("header serialization into memory cannot fail");
         Ok(())
@@ -449,6 +472,15 @@ mod tests {
         }
         assert_eq!(parse_minimal(br#"{"data_size": 16}"#), Some(16));
         assert_eq!(parse_minimal(br#"{"data_size":012}"#), None);
+    }
+
+    #[test]
+    fn minimal_header_fast_path_writes_what_serde_writes() {
+        for n in [0, 7, 1 << 40, u64::MAX] {
+            let h = Header::new(n);
+            let general = serde_json::to_vec(&h).unwrap();
+            assert_eq!(h.to_json().unwrap(), general);
+        }
     }
 
     #[test]
