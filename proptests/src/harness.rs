@@ -12,6 +12,7 @@ use proptest::{
 };
 use tokio_util::codec::{Decoder, Encoder};
 
+use crate::TestableCodec;
 use crate::{
     case::encode_all,
     chunk::{chunkings, points, Chunking, Layout, Point},
@@ -395,10 +396,7 @@ fn finish<V: Debug>(
 pub fn check_roundtrip<C, I, F, S>(make_codec: F, frames: S) -> Result<(), Failure>
 where
     F: Fn() -> C,
-    C: Encoder<I> + Decoder,
-    <C as Decoder>::Item: PartialEq<I> + Debug,
-    <C as Decoder>::Error: Debug,
-    <C as Encoder<I>>::Error: Debug,
+    C: TestableCodec<I>,
     I: Clone + Debug,
     S: Strategy<Value = Vec<I>>,
 {
@@ -428,10 +426,7 @@ where
 pub fn assert_roundtrip<C, I, F, S>(make_codec: F, frames: S)
 where
     F: Fn() -> C,
-    C: Encoder<I> + Decoder,
-    <C as Decoder>::Item: PartialEq<I> + Debug,
-    <C as Decoder>::Error: Debug,
-    <C as Encoder<I>>::Error: Debug,
+    C: TestableCodec<I>,
     I: Clone + Debug,
     S: Strategy<Value = Vec<I>>,
 {
@@ -473,10 +468,7 @@ where
 pub fn check_truncation_detected<C, I, F, S>(make_codec: F, frames: S) -> Result<(), Failure>
 where
     F: Fn() -> C,
-    C: Encoder<I> + Decoder,
-    <C as Decoder>::Item: PartialEq<I> + Debug,
-    <C as Decoder>::Error: Debug,
-    <C as Encoder<I>>::Error: Debug,
+    C: TestableCodec<I>,
     I: Clone + Debug,
     S: Strategy<Value = Vec<I>>,
 {
@@ -504,10 +496,7 @@ where
 pub fn assert_truncation_detected<C, I, F, S>(make_codec: F, frames: S)
 where
     F: Fn() -> C,
-    C: Encoder<I> + Decoder,
-    <C as Decoder>::Item: PartialEq<I> + Debug,
-    <C as Decoder>::Error: Debug,
-    <C as Encoder<I>>::Error: Debug,
+    C: TestableCodec<I>,
     I: Clone + Debug,
     S: Strategy<Value = Vec<I>>,
 {

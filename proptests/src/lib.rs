@@ -36,6 +36,7 @@
 
 mod case;
 pub mod chunk;
+mod codec;
 mod drive;
 mod failure;
 pub mod fuzz;
@@ -52,6 +53,7 @@ mod truncation;
 /// strategies without a version mismatch.
 pub use proptest;
 
+pub use crate::codec::TestableCodec;
 pub use crate::drive::decode_in_reads;
 pub use crate::failure::{Failure, FailureKind};
 pub use crate::harness::{

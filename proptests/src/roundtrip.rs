@@ -3,8 +3,7 @@
 
 use std::fmt::{Debug, Write as _};
 
-use tokio_util::codec::{Decoder, Encoder};
-
+use crate::TestableCodec;
 use crate::{
     case::{encode_all, probe_heads},
     chunk::{Chunking, Layout},
@@ -47,10 +46,7 @@ pub fn roundtrip_case<C, I, F>(
 ) -> Result<(), Failure>
 where
     F: Fn() -> C,
-    C: Encoder<I> + Decoder,
-    <C as Decoder>::Item: PartialEq<I> + Debug,
-    <C as Decoder>::Error: Debug,
-    <C as Encoder<I>>::Error: Debug,
+    C: TestableCodec<I>,
     I: Clone + Debug,
 {
     let (stream, layout) = encode_all(&mut make_codec(), frames)?;

@@ -4,8 +4,7 @@
 
 use std::fmt::Debug;
 
-use tokio_util::codec::{Decoder, Encoder};
-
+use crate::TestableCodec;
 use crate::{
     case::{encode_all, probe_heads},
     chunk::{Chunking, Point},
@@ -53,10 +52,7 @@ pub fn truncation_case<C, I, F>(
 ) -> Result<(), Failure>
 where
     F: Fn() -> C,
-    C: Encoder<I> + Decoder,
-    <C as Decoder>::Item: PartialEq<I> + Debug,
-    <C as Decoder>::Error: Debug,
-    <C as Encoder<I>>::Error: Debug,
+    C: TestableCodec<I>,
     I: Clone + Debug,
 {
     let (stream, layout) = encode_all(&mut make_codec(), frames)?;

@@ -9,9 +9,10 @@ use proptest::{
     test_runner::{Config, TestCaseError, TestError, TestRunner},
 };
 use tokio::io::AsyncWriteExt;
-use tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite};
+use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::{schedules, ChunkedReader, ChunkedWriter, Schedule};
+use crate::TestableCodec;
 use crate::{
     drive::quietly,
     failure::{frames as n_frames, side_by_side, Failure, FailureKind},
@@ -54,10 +55,7 @@ pub fn framed_case<C, I, F>(
 ) -> Result<(), Failure>
 where
     F: Fn() -> C,
-    C: Encoder<I> + Decoder,
-    <C as Decoder>::Item: PartialEq<I> + Debug,
-    <C as Decoder>::Error: Debug,
-    <C as Encoder<I>>::Error: Debug,
+    C: TestableCodec<I>,
     I: Clone + Debug,
 {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -201,10 +199,7 @@ where
 pub fn check_framed_roundtrip<C, I, F, S>(make_codec: F, frames: S) -> Result<(), Failure>
 where
     F: Fn() -> C,
-    C: Encoder<I> + Decoder,
-    <C as Decoder>::Item: PartialEq<I> + Debug,
-    <C as Decoder>::Error: Debug,
-    <C as Encoder<I>>::Error: Debug,
+    C: TestableCodec<I>,
     I: Clone + Debug,
     S: Strategy<Value = Vec<I>>,
 {

@@ -4,9 +4,9 @@
 use std::fmt::Debug;
 
 use arbitrary::Arbitrary;
-use tokio_util::codec::{Decoder, Encoder};
+use tokio_util::codec::Decoder;
 
-use crate::chunk::Chunking;
+use crate::{chunk::Chunking, TestableCodec};
 
 /// Decodes the stream in `data` with fresh decoders from `make_codec`, once
 /// in one read and once in the reads `data` describes, and panics with the
@@ -74,10 +74,7 @@ pub struct RoundtripInput<I> {
 pub fn roundtrip_target<C, I, F>(make_codec: F, input: &RoundtripInput<I>)
 where
     F: Fn() -> C,
-    C: Encoder<I> + Decoder,
-    <C as Decoder>::Item: PartialEq<I> + Debug,
-    <C as Decoder>::Error: Debug,
-    <C as Encoder<I>>::Error: Debug,
+    C: TestableCodec<I>,
     I: Clone + Debug,
 {
     if let Err(failure) = crate::roundtrip_case(make_codec, &input.frames, &input.chunking) {
