@@ -5,13 +5,19 @@
 //! - [`udp`]: the tutorial's UDP pair, boundaries kept, size limited.
 //! - [`transfer`]: `send` and `receive`, a file in the `HeaderCodec` format.
 //! - [`proxy`]: `slice-proxy`, which re-segments TCP traffic both ways.
+//! - [`fuzz_server`]: `fuzz-server` and `replay`, protocol fuzzing of a
+//!   live server in any language (a library engine; the commands are thin).
 //! - [`showdown`]: the demonstration that runs everything above in-process.
 //!
 //! [`net`] holds what the servers share: the message formats, the idle
-//! timeout, graceful shutdown and the `listening on IP:PORT` line.
+//! timeout, graceful shutdown and the `listening on IP:PORT` line. [`cut`]
+//! is the seeded, offset-determined cutter that `slice-proxy` and
+//! `fuzz-server` share.
 #![forbid(unsafe_code)]
 
+pub mod cut;
 pub mod echo;
+pub mod fuzz_server;
 pub mod net;
 pub mod proxy;
 pub mod report;

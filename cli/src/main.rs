@@ -4,7 +4,7 @@
 use std::{io::IsTerminal as _, process::ExitCode};
 
 use clap::{Parser, Subcommand};
-use framecheck_cli::{echo, proxy, showdown, transfer, udp};
+use framecheck_cli::{echo, fuzz_server, proxy, showdown, transfer, udp};
 use tracing_subscriber::EnvFilter;
 
 /// Tools for the TCP "sticky packet" problem: echo and file-transfer
@@ -39,6 +39,11 @@ enum Command {
     SliceProxy(proxy::Args),
     /// Show the problem and the cost of each fix, on loopback.
     Showdown(showdown::Args),
+    /// Fuzz a live TCP server in any language: segmentation, liveness,
+    /// hostile inputs, resources. Exit 0: no finding, 1: findings, 2: error.
+    FuzzServer(fuzz_server::cli::FuzzArgs),
+    /// Run a fuzz-server replay file. Exit 1: reproduced, 0: not, 2: error.
+    Replay(fuzz_server::cli::ReplayArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -60,6 +65,14 @@ fn fail(e: impl std::fmt::Display) -> ExitCode {
     tracing::error!("{e}");
     eprintln!("framecheck: {e}");
     ExitCode::FAILURE
+}
+
+/// Runs a blocking command (the fuzz-server engine uses threads and
+/// blocking sockets) off the runtime; its `u8` is the exit status.
+async fn blocking(f: impl FnOnce() -> u8 + Send + 'static) -> ExitCode {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_or_else(fail, ExitCode::from)
 }
 
 fn main() -> ExitCode {
@@ -107,6 +120,8 @@ fn main() -> ExitCode {
             Command::Showdown(a) => showdown::run(a)
                 .await
                 .map_or_else(fail, |_| ExitCode::SUCCESS),
+            Command::FuzzServer(a) => blocking(move || fuzz_server::cli::run_fuzz(a)).await,
+            Command::Replay(a) => blocking(move || fuzz_server::cli::run_replay(a)).await,
         }
     })
 }
