@@ -10,6 +10,10 @@
 //! loopback with each framing strategy, bounded by a message count and a
 //! time cap, and reports messages/s, MB/s and the p50/p99 round-trip
 //! latency, from the call that sent a message to the last byte of its echo.
+//!
+//! **Part 3** runs `fuzz-server` against a naive server written the way
+//! the tutorial writes it and against `echo-server`
+//! ([`demo`](crate::fuzz_server::demo)).
 
 use std::{
     io,
@@ -58,8 +62,8 @@ pub struct Args {
     /// size (the stalling strategies hit it).
     #[arg(long, value_name = "MS", default_value_t = 1_500)]
     pub time_cap: u64,
-    /// Run only this part (1 or 2).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
+    /// Run only this part (1, 2 or 3).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=3))]
     pub part: Option<u8>,
 }
 
@@ -479,7 +483,7 @@ pub struct Results {
 pub async fn run(args: Args) -> io::Result<Results> {
     let mut results = Results::default();
     let started = Instant::now();
-    if args.part != Some(2) {
+    if matches!(args.part, None | Some(1)) {
         let slicing = proxy::Slicing {
             min_chunk: 1,
             max_chunk: args.max_chunk.max(1),
@@ -516,7 +520,7 @@ pub async fn run(args: Args) -> io::Result<Results> {
         }
         println!("{}", report::part1_table(&results.part1));
     }
-    if args.part != Some(1) {
+    if matches!(args.part, None | Some(2)) {
         let cap = Duration::from_millis(args.time_cap.max(1));
         let large_max = (args.max_messages / 10).max(1);
         results.part2_setup = format!(
@@ -537,6 +541,9 @@ pub async fn run(args: Args) -> io::Result<Results> {
             }
         }
         println!("{}", report::part2_table(&results.part2));
+    }
+    if matches!(args.part, None | Some(3)) {
+        crate::fuzz_server::demo::showdown_part3().await?;
     }
     let written = report::write(&args.out, &results)?;
     println!(

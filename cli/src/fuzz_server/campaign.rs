@@ -426,9 +426,9 @@ fn run_round(
         // The progress line.
         while !stop.load(Ordering::Relaxed)
             && started.elapsed() < config.time
-            && !config
+            && config
                 .cases
-                .is_some_and(|n| done.load(Ordering::Relaxed) >= n)
+                .is_none_or(|n| done.load(Ordering::Relaxed) < n)
         {
             let n = done.load(Ordering::Relaxed);
             let secs = started.elapsed().as_secs_f64();

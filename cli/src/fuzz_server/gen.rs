@@ -111,7 +111,7 @@ impl Generator {
         let len = case.messages[i].len();
         let (aim, cuts): (String, Vec<usize>) = match rng.random_range(0..7) {
             0 if head > 1 => {
-                let k = rng.random_range(1..head.min(4).max(2));
+                let k = rng.random_range(1..head.clamp(2, 4));
                 (
                     format!("cut inside the length field of message {i}"),
                     vec![start + k],

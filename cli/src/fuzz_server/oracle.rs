@@ -185,15 +185,15 @@ fn stall(
     limits: &Thresholds,
     alone: bool,
 ) -> Option<Observation> {
-    if let Err(e) = client.canary() {
-        return Some(Observation {
-            kind: Kind::Blocked,
-            expected: "the canary is answered while another client stalls".into(),
-            seen: e.to_string(),
-        });
-    }
+    let blocked = client.canary().err().map(|e| Observation {
+        kind: Kind::Blocked,
+        expected: "the canary is answered while another client stalls".into(),
+        seen: e.to_string(),
+    });
+    // A server busy allocating for a claim may answer late: memory growth,
+    // the cause, is reported before the block.
     let (Some(pid), Some(before)) = (pid, before) else {
-        return None;
+        return blocked;
     };
     // Watch the RSS for up to `limits.stall`; unless alone, stop early once
     // it has not grown by a MiB for a while (a server that is not
@@ -218,7 +218,10 @@ fn stall(
         thread::sleep(Duration::from_millis(5));
     }
     let grew = peak.saturating_sub(before.rss);
-    (grew > limits.rss_growth).then(|| Observation {
+    if grew <= limits.rss_growth {
+        return blocked;
+    }
+    Some(Observation {
         kind: Kind::Memory,
         expected: format!("RSS grows by at most {} MiB", limits.rss_growth >> 20),
         seen: format!(

@@ -1,0 +1,57 @@
+//! The showdown's third part: `fuzz-server` finds the tutorial's naive
+//! server's bug and nothing in `echo-server`.
+
+mod common;
+
+use std::time::Duration;
+
+use framecheck_cli::fuzz_server::{demo, Kind};
+
+#[test]
+fn the_naive_server_s_single_reads_are_found_and_echo_server_is_clean() {
+    let echo = vec![
+        env!("CARGO_BIN_EXE_framecheck").to_owned(),
+        "echo-server".into(),
+        "--listen".into(),
+        "127.0.0.1:{port}".into(),
+    ];
+    let r = demo::run(echo, Duration::from_secs(3), 1).unwrap();
+    let text = r.to_string();
+    assert_eq!(r.naive.findings.len(), 1, "{text}");
+    let f = &r.naive.findings[0];
+    assert_eq!(f.file.kind, Kind::Segmentation, "{text}");
+    assert!(
+        ["cut in the length field", "cut in the header"].contains(&f.file.place.as_str()),
+        "{text}"
+    );
+    assert!(f.found_after < Duration::from_secs(3), "{text}");
+    assert!(f.file.reproduced >= 9, "{text}");
+    assert_eq!(f.file.case.messages.len(), 1, "{text}");
+    assert!(r.echo.findings.is_empty(), "{text}");
+    assert!(r.echo.cases > 100, "{text}");
+    assert!(text.contains("minimal bytes"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn showdown_part_3_prints_the_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = common::run(
+        &[
+            "showdown",
+            "--part",
+            "3",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ],
+        b"",
+    )
+    .await;
+    assert!(run.status.success(), "{}", run.stderr);
+    assert!(run.stdout.contains("Part 3"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("segmentation finding after"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("0 finding(s)"), "{}", run.stdout);
+}
