@@ -32,6 +32,7 @@ fn config(format: Format, secs: u64, out: &std::path::Path) -> Config {
     c.seed = 1;
     c.time = Duration::from_secs(secs);
     c.replays = 3;
+    c.jobs = 4;
     c.timeout = Duration::from_millis(500);
     c.budget.tries = 25;
     c.budget.time = Duration::from_secs(10);

@@ -69,7 +69,7 @@ impl Config {
             time: Duration::from_secs(30),
             cases: None,
             keep_going: false,
-            jobs: 4,
+            jobs: 8,
             pause: Duration::from_micros(1000),
             timeout: Duration::from_millis(1000),
             replays: 10,

@@ -81,7 +81,7 @@ pub struct FuzzArgs {
     #[arg(long)]
     pub keep_going: bool,
     /// Client threads running cases at once.
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = 8)]
     pub jobs: usize,
     /// Pause after each write of a cut conversation, in microseconds.
     #[arg(long, value_name = "US", default_value_t = 1000)]

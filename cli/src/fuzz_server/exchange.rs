@@ -70,6 +70,9 @@ pub struct Client {
 pub enum CanaryError {
     /// The connection was refused (nothing listens).
     Refused(String),
+    /// The connection was not accepted within the timeout (a full accept
+    /// queue: the server stopped accepting).
+    NotAccepted(String),
     /// Connected, but no whole reply within the timeout.
     NoReply {
         /// Reply bytes that did arrive.
@@ -83,6 +86,9 @@ impl std::fmt::Display for CanaryError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CanaryError::Refused(e) => write!(f, "the canary's connection failed: {e}"),
+            CanaryError::NotAccepted(e) => {
+                write!(f, "the canary's connection was not accepted: {e}")
+            }
             CanaryError::NoReply { got, closed: true } => {
                 write!(
                     f,
@@ -277,9 +283,12 @@ impl Client {
     /// A [`CanaryError`] when it was not answered.
     pub fn canary(&self) -> Result<Duration, CanaryError> {
         let started = Instant::now();
-        let mut s = self
-            .connect()
-            .map_err(|e| CanaryError::Refused(e.to_string()))?;
+        let mut s = self.connect().map_err(|e| match e.kind() {
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                CanaryError::NotAccepted(e.to_string())
+            }
+            _ => CanaryError::Refused(e.to_string()),
+        })?;
         let msg = self.format.canary();
         if let Err(e) = s.write_all(&msg) {
             return Err(CanaryError::Refused(e.to_string()));

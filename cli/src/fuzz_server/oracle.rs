@@ -295,7 +295,7 @@ pub fn liveness(server: &Server<'_>) -> Option<Observation> {
             }
             let kind = match e {
                 CanaryError::Refused(_) => Kind::Refused,
-                CanaryError::NoReply { .. } => Kind::Hang,
+                CanaryError::NoReply { .. } | CanaryError::NotAccepted(_) => Kind::Hang,
             };
             Some(Observation {
                 kind,
