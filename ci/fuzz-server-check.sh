@@ -32,14 +32,14 @@ for spec in len_one_recv:json-header header_one_recv:json-header body_ignores_eo
   after=$(sed -n 's/.*found after \([0-9.]* s\).*/\1/p' "$OUT/$name.log")
   minimised=$(sed -n 's/.*reproduced in \([0-9]* of [0-9]*\) replays.*/\1/p' "$OUT/$name.log")
   file=$(ls "$OUT/$name"/*.json | head -1)
-  replay=$($B replay --times 10 "$file" -- python3 "$S/$name.py" '{port}' | sed -n 's/^reproduced in \([0-9]* of [0-9]*\).*/\1/p')
+  replay=$($B replay --times 10 "$file" -- python3 "$S/$name.py" '{port}' | sed -n 's/^reproduced in \([0-9]* of [0-9]*\).*/\1/p' || true)
   printf '%-22s %-13s %-10s %-10s %s\n' "$name" "$kind" "$after" "$minimised" "${replay:-0 of 10}"
 done
 
 printf '\n== correct servers, 30 s each (want 0 findings)\n'
 for name in correct_threaded correct_asyncio; do
   $B fuzz-server --format json-header --time 30 --seed 1 --out "$OUT/$name" \
-    -- python3 "$S/$name.py" '{port}' | head -1 | sed "s/^/$name: /"
+    -- python3 "$S/$name.py" '{port}' | head -1 | sed "s/^/$name: /" || true
 done
 
 printf '\n== cases/s (10 s each, defaults: --jobs 8 --pause-us 1000)\n'

@@ -1,5 +1,7 @@
 //! The `framecheck` command as a library: every subcommand is a module with
-//! an `Args` struct (parsed by clap in `main.rs`) and an async `run`.
+//! an `Args` struct (parsed by clap in `main.rs`) and a `run` (async, except
+//! `fuzz-server` and `replay`, whose engine uses threads and blocking
+//! sockets).
 //!
 //! - [`echo`]: the tutorial's TCP echo server and client, in three formats.
 //! - [`udp`]: the tutorial's UDP pair, boundaries kept, size limited.

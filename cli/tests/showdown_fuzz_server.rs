@@ -55,3 +55,35 @@ async fn showdown_part_3_prints_the_finding() {
     );
     assert!(run.stdout.contains("0 finding(s)"), "{}", run.stdout);
 }
+
+#[test]
+fn keep_going_reports_each_kind_and_place_once() {
+    use framecheck_cli::fuzz_server::{campaign, Config, Format, Spec, Target};
+    let naive = demo::NaiveServer::start().unwrap();
+    let mut target = Target::start(
+        Spec::Connect(naive.addr().to_string()),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let mut config = Config::new(Format::JsonHeader);
+    config.time = Duration::from_secs(4);
+    config.keep_going = true;
+    config.replays = 2;
+    config.timeout = Duration::from_millis(300);
+    let report = campaign::run(&config, &mut target);
+    let mut keys: Vec<(Kind, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.file.kind, f.file.place.clone()))
+        .collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "{report}");
+    // One read for the length and one for the header: two places.
+    assert!(n >= 2, "{report}");
+    assert!(
+        keys.iter().all(|(k, _)| *k == Kind::Segmentation),
+        "{report}"
+    );
+}

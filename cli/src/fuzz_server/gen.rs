@@ -356,6 +356,19 @@ mod tests {
     }
 
     #[test]
+    fn seed_messages_from_a_capture_are_used_as_they_are() {
+        let mut capture = json_frame(br#"{"data_size": 4, "user": "ann"}"#, b"ping");
+        capture.extend(Format::JsonHeader.encode(b"pong"));
+        let seeds = Format::JsonHeader.split(&capture);
+        assert_eq!(seeds.len(), 2);
+        let g = Generator::new(Format::JsonHeader, 3, 100, seeds.clone());
+        let used = (0..100)
+            .filter(|&i| g.case(i).messages.iter().any(|m| seeds.contains(m)))
+            .count();
+        assert!(used > 20, "{used}");
+    }
+
+    #[test]
     fn every_kind_of_case_comes_up_and_cuts_stay_inside() {
         for format in [
             Format::JsonHeader,

@@ -11,7 +11,7 @@
 //!
 //! The pieces, each its own module:
 //!
-//! - [`format`]: the message formats (`json-header`, `length`, `lines`,
+//! - [`format`](mod@format): the message formats (`json-header`, `length`, `lines`,
 //!   `raw`): building messages, finding header ends, counting replies;
 //! - [`gen`]: the conversation generator (case `i` of a seed is fixed);
 //! - [`case`]: a case as data (messages, cuts, pause, mode), and the
