@@ -26,14 +26,14 @@ fn python(name: &str) -> Spec {
 }
 
 /// The campaign the tests run: seed 1, up to `secs`, 3 replays of the
-/// minimal case, a short minimiser budget, 500 ms timeouts.
+/// minimal case, a short minimiser budget, 1 s timeouts.
 fn config(format: Format, secs: u64, out: &std::path::Path) -> Config {
     let mut c = Config::new(format);
     c.seed = 1;
     c.time = Duration::from_secs(secs);
     c.replays = 3;
     c.jobs = 4;
-    c.timeout = Duration::from_millis(500);
+    c.timeout = Duration::from_millis(1000);
     c.budget.tries = 25;
     c.budget.time = Duration::from_secs(10);
     c.out = Some(out.to_path_buf());

@@ -66,10 +66,10 @@ fn keep_going_reports_each_kind_and_place_once() {
     )
     .unwrap();
     let mut config = Config::new(Format::JsonHeader);
-    config.time = Duration::from_secs(4);
+    config.time = Duration::from_secs(10);
     config.keep_going = true;
     config.replays = 2;
-    config.timeout = Duration::from_millis(300);
+    config.timeout = Duration::from_millis(1000);
     let report = campaign::run(&config, &mut target);
     let mut keys: Vec<(Kind, String)> = report
         .findings

@@ -14,6 +14,8 @@ use super::format::Format;
 
 /// Largest reply kept per connection; more is read and dropped.
 const REPLY_CAP: usize = 1 << 20;
+/// Extra time to connect: one SYN retransmission.
+const SYN_RETRY: Duration = Duration::from_secs(2);
 /// In raw format, a reply is over when the server is quiet this long.
 const RAW_QUIET: Duration = Duration::from_millis(20);
 
@@ -120,13 +122,16 @@ pub fn resolve(addr: &str) -> io::Result<SocketAddr> {
 }
 
 impl Client {
-    /// Connects with `TCP_NODELAY` on.
+    /// Connects with `TCP_NODELAY` on, waiting up to the timeout plus 2 s:
+    /// a server with a short accept queue (Python's `socketserver` listens
+    /// with a backlog of 5) drops SYNs when many clients connect at once,
+    /// and the kernel resends one after a second.
     ///
     /// # Errors
     ///
     /// The connect error (refused, or timed out).
     pub fn connect(&self) -> io::Result<TcpStream> {
-        let s = TcpStream::connect_timeout(&self.addr, self.timeout)?;
+        let s = TcpStream::connect_timeout(&self.addr, self.timeout + SYN_RETRY)?;
         s.set_nodelay(true)?;
         Ok(s)
     }

@@ -196,8 +196,8 @@ fn stall(
         return blocked;
     };
     // Watch the RSS for up to `limits.stall`; unless alone, stop early once
-    // it has not grown by a MiB for a while (a server that is not
-    // allocating).
+    // it has not grown by a MiB for a sixteenth of the window (a server
+    // that is not allocating).
     // The window starts once the canary is answered (a server busy
     // allocating may answer it late), and the RSS is read at least once.
     let mut peak = before.rss;
@@ -211,7 +211,7 @@ fn stall(
             peak = peak.max(u.rss);
         }
         let done = watch.elapsed() >= limits.stall
-            || (!alone && last_growth.elapsed() >= limits.stall / 4);
+            || (!alone && last_growth.elapsed() >= limits.stall / 16);
         if peak.saturating_sub(before.rss) > limits.rss_growth || done {
             break;
         }
