@@ -297,22 +297,31 @@ impl Object {
     /// The object's JSON text, with `duplicate` repeated at its end (twice
     /// if the object lacks it).
     fn text(&self, duplicate: Option<Known>) -> Vec<u8> {
-        let mut fields: Vec<(Vec<u8>, Vec<u8>)> = self.fields.clone();
+        let mut extra: Vec<(&[u8], &[u8])> = Vec::new();
+        let duplicate_name;
         if let Some(known) = duplicate {
             let (name, index) = known_field(known);
-            let entry = (json(name), self.duplicates[index].clone());
-            if !fields.iter().any(|(n, _)| *n == entry.0) {
-                fields.push(entry.clone());
+            duplicate_name = json(name);
+            let entry = (&duplicate_name[..], &self.duplicates[index][..]);
+            if !self.fields.iter().any(|(n, _)| *n == entry.0) {
+                extra.push(entry);
             }
-            fields.push(entry);
+            extra.push(entry);
         }
         let (comma, colon): (&[u8], &[u8]) = if self.python_spacing {
             (b", ", b": ")
         } else {
             (b",", b":")
         };
-        let mut out = vec![b'{'];
-        for (i, (name, value)) in fields.iter().enumerate() {
+        let fields = self.fields.iter().map(|(n, v)| (&n[..], &v[..]));
+        let len: usize = 2 + self
+            .fields
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 3)
+            .sum::<usize>();
+        let mut out = Vec::with_capacity(len + extra.len() * 64);
+        out.push(b'{');
+        for (i, (name, value)) in fields.chain(extra).enumerate() {
             if i > 0 {
                 out.extend_from_slice(comma);
             }
@@ -426,28 +435,39 @@ fn string_value(
 /// An extra field's text and its parsed value (`None`: the header is not
 /// JSON because of it).
 fn extra_value(value: &ExtraValue) -> (Vec<u8>, Option<Value>) {
-    let text = match value {
-        ExtraValue::Int(i) => i.to_string().into_bytes(),
-        ExtraValue::Str(s) => json(s),
-        ExtraValue::Bool(b) => b.to_string().into_bytes(),
-        ExtraValue::Null => b"null".to_vec(),
+    // Values whose meaning is plain are built directly (what a JSON parser
+    // makes of their text; a test checks the two agree); numbers a parser
+    // rounds are parsed.
+    match value {
+        ExtraValue::Int(i) => (i.to_string().into_bytes(), Some(Value::from(*i))),
+        ExtraValue::Str(s) => (json(s), Some(Value::String(s.clone()))),
+        ExtraValue::Bool(b) => (b.to_string().into_bytes(), Some(Value::Bool(*b))),
+        ExtraValue::Null => (b"null".to_vec(), Some(Value::Null)),
         ExtraValue::Float(f) => {
             let f = if f.is_finite() { *f } else { 0.5 };
-            serde_json::to_vec(&f).expect("finite floats serialize")
+            let text = serde_json::to_vec(&f).expect("finite floats serialize");
+            let parsed = parse(&text);
+            (text, Some(parsed))
         }
-        ExtraValue::HugeInt { digits } => vec![b'9'; 20 + usize::from(*digits) % 281],
+        ExtraValue::HugeInt { digits } => {
+            let text = vec![b'9'; 20 + usize::from(*digits) % 281];
+            let parsed = parse(&text);
+            (text, Some(parsed))
+        }
         ExtraValue::Nested { depth } => {
             let depth = usize::from(*depth).max(1);
-            let text = nested(depth);
-            return (
-                text.clone(),
-                (depth <= MAX_EXTRA_NESTING).then(|| parse(&text)),
-            );
+            let value = (depth <= MAX_EXTRA_NESTING).then(|| nested_value(depth));
+            (nested(depth), value)
         }
-        ExtraValue::OutOfRange => return (b"1e400".to_vec(), None),
-    };
-    let parsed = parse(&text);
-    (text, Some(parsed))
+        ExtraValue::OutOfRange => (b"1e400".to_vec(), None),
+    }
+}
+
+/// The value of [`nested`]`(depth)`'s text.
+fn nested_value(depth: usize) -> Value {
+    (1..depth).fold(Value::Array(Vec::new()), |inner, _| {
+        Value::Array(vec![inner])
+    })
 }
 
 fn parse(text: &[u8]) -> Value {
@@ -506,4 +526,32 @@ fn floor_boundary(text: &[u8], mut at: usize) -> usize {
         at -= 1;
     }
     at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_values_built_directly_are_what_their_text_parses_to() {
+        let mut values: Vec<ExtraValue> = [i64::MIN, -1, 0, 1, i64::MAX]
+            .into_iter()
+            .map(ExtraValue::Int)
+            .collect();
+        for s in ["", "a", "\"\\\n\u{1}", "é€😀", "\u{7f}\u{2028}"] {
+            values.push(ExtraValue::Str(s.to_owned()));
+        }
+        values.extend([
+            ExtraValue::Bool(true),
+            ExtraValue::Bool(false),
+            ExtraValue::Null,
+        ]);
+        values.extend([1, 2, 3, 125, 126].map(|depth| ExtraValue::Nested { depth }));
+        for value in &values {
+            let (text, built) = extra_value(value);
+            assert_eq!(built, Some(parse(&text)), "{value:?}");
+        }
+        let (_, too_deep) = extra_value(&ExtraValue::Nested { depth: 127 });
+        assert_eq!(too_deep, None);
+    }
 }
