@@ -19,6 +19,14 @@ use super::desc::{
 const MAX_EXTRA_NESTING: usize = 126;
 /// Largest nesting generated for values the codec only drains.
 const MAX_DRAINED_NESTING: usize = 4096;
+
+/// A drained value's nesting from its described depth: `1..=4096` as is
+/// (0 as 1), larger ones wrapped into that range, so that every depth is as
+/// likely as any other rather than almost all at the largest (which made
+/// draining the deepest arrays most of what the `header` target did).
+fn drained_depth(depth: u16) -> usize {
+    (usize::from(depth).max(1) - 1) % MAX_DRAINED_NESTING + 1
+}
 /// `2^63`, as `i128`.
 const TWO_POW_63: i128 = 1 << 63;
 
@@ -387,10 +395,10 @@ fn data_size(field: DataSize, body: &Body) -> (Option<Vec<u8>>, Result<u64, Want
         DataSize::Str => (text("\"12\"".into()), not_integer(JsonType::String)),
         DataSize::Null => (text("null".into()), not_integer(JsonType::Null)),
         DataSize::Bool(b) => (text(b.to_string()), not_integer(JsonType::Bool)),
-        DataSize::Array { depth } => {
-            let depth = usize::from(depth).clamp(1, MAX_DRAINED_NESTING);
-            (Some(nested(depth)), not_integer(JsonType::Array))
-        }
+        DataSize::Array { depth } => (
+            Some(nested(drained_depth(depth))),
+            not_integer(JsonType::Array),
+        ),
         DataSize::Object => (text("{\"n\": [1]}".into()), not_integer(JsonType::Object)),
         DataSize::Beyond64 { negative, excess } => {
             let value: i128 = if negative {
@@ -477,10 +485,7 @@ fn parse(text: &[u8]) -> Value {
 /// A header that is JSON but not an object.
 fn non_object(kind: NonObject) -> (Vec<u8>, Result<Header, WantError>) {
     let (text, found) = match kind {
-        NonObject::Array { depth } => (
-            nested(usize::from(depth).clamp(1, MAX_DRAINED_NESTING)),
-            JsonType::Array,
-        ),
+        NonObject::Array { depth } => (nested(drained_depth(depth)), JsonType::Array),
         NonObject::Str => (json("data_size"), JsonType::String),
         NonObject::Int(i) => (i.to_string().into_bytes(), JsonType::Integer),
         NonObject::Float => (b"0.5".to_vec(), JsonType::Float),
@@ -553,5 +558,17 @@ mod tests {
         }
         let (_, too_deep) = extra_value(&ExtraValue::Nested { depth: 127 });
         assert_eq!(too_deep, None);
+    }
+
+    #[test]
+    fn drained_depths_cover_one_to_the_maximum_and_wrap() {
+        assert_eq!(drained_depth(0), 1);
+        assert_eq!(drained_depth(1), 1);
+        assert_eq!(drained_depth(4096), 4096);
+        assert_eq!(drained_depth(4097), 1);
+        assert_eq!(
+            drained_depth(u16::MAX),
+            (usize::from(u16::MAX) - 1) % 4096 + 1
+        );
     }
 }
