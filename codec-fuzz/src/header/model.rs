@@ -1,6 +1,8 @@
 //! From a [`HeaderCase`] to bytes and the outcome a correct decoder gives,
 //! computed from the description alone (never by asking the codec).
 
+use std::sync::OnceLock;
+
 use bytes::Bytes;
 use framecheck_codec::{
     Frame, FrameError, FramePart, Header, JsonType, Limits, DATA_SIZE, DEFAULT_MAX_BODY_LEN,
@@ -458,9 +460,8 @@ fn extra_value(value: &ExtraValue) -> (Vec<u8>, Option<Value>) {
             (text, Some(parsed))
         }
         ExtraValue::HugeInt { digits } => {
-            let text = vec![b'9'; 20 + usize::from(*digits) % 281];
-            let parsed = parse(&text);
-            (text, Some(parsed))
+            let digits = 20 + usize::from(*digits) % 281;
+            (vec![b'9'; digits], Some(huge_int(digits)))
         }
         ExtraValue::Nested { depth } => {
             let depth = usize::from(*depth).max(1);
@@ -469,6 +470,15 @@ fn extra_value(value: &ExtraValue) -> (Vec<u8>, Option<Value>) {
         }
         ExtraValue::OutOfRange => (b"1e400".to_vec(), None),
     }
+}
+
+/// What a JSON parser reads for `digits` nines (20 to 300): a float, since
+/// they exceed `u64`. Parsed once per length and kept, as parsing 300
+/// digits correctly rounded is slow and every fuzz input may ask again.
+fn huge_int(digits: usize) -> Value {
+    static VALUES: OnceLock<Vec<Value>> = OnceLock::new();
+    let values = VALUES.get_or_init(|| (20..=300).map(|n| parse(&vec![b'9'; n])).collect());
+    values[digits - 20].clone()
 }
 
 /// The value of [`nested`]`(depth)`'s text.
@@ -552,6 +562,7 @@ mod tests {
             ExtraValue::Null,
         ]);
         values.extend([1, 2, 3, 125, 126].map(|depth| ExtraValue::Nested { depth }));
+        values.extend([0, 1, 3, 280, 281, u16::MAX].map(|digits| ExtraValue::HugeInt { digits }));
         for value in &values {
             let (text, built) = extra_value(value);
             assert_eq!(built, Some(parse(&text)), "{value:?}");
