@@ -79,7 +79,7 @@ impl Framing {
     /// ```
     pub fn id(&self) -> Cow<'static, str> {
         match *self {
-            Framing::Sleep { gap } if gap.subsec_nanos() % 1_000_000 == 0 => {
+            Framing::Sleep { gap } if gap.subsec_nanos().is_multiple_of(1_000_000) => {
                 Cow::Owned(format!("sleep-{}ms", gap.as_millis()))
             }
             Framing::Sleep { gap } => Cow::Owned(format!("sleep-{}us", gap.as_micros())),
@@ -112,7 +112,7 @@ impl Framing {
             Framing::Sleep { gap } if gap.is_zero() => {
                 Cow::Borrowed("raw, no gap (one read = one message)")
             }
-            Framing::Sleep { gap } if gap.subsec_nanos() % 1_000_000 == 0 => {
+            Framing::Sleep { gap } if gap.subsec_nanos().is_multiple_of(1_000_000) => {
                 Cow::Owned(format!("sleep {} ms between sends", gap.as_millis()))
             }
             Framing::Sleep { gap } => {
