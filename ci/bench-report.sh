@@ -63,23 +63,27 @@ cargo bench -p framecheck-benches --bench codec -- "${criterion_args[@]}"
 step "harness"
 cargo bench -p framecheck-benches --bench harness -- "${harness_args[@]}" "${criterion_args[@]}"
 
+# Why the fuzzing speed was not measured, for the report; empty if it was.
+fuzz_note=""
 if [ "$fuzz" = 1 ]; then
   if ! command -v cargo-fuzz >/dev/null 2>&1; then
-    echo "fuzzing speed not measured: cargo-fuzz is not installed"
+    fuzz_note="cargo-fuzz is not installed"
   elif ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-    echo "fuzzing speed not measured: no nightly toolchain"
+    fuzz_note="no nightly toolchain is installed"
   elif ! grep -q -- '--speed' ci/fuzz.sh 2>/dev/null; then
-    echo "fuzzing speed not measured: ci/fuzz.sh has no --speed mode"
+    fuzz_note="this checkout's ci/fuzz.sh has no --speed mode"
   else
     step "fuzzing speed (bash ci/fuzz.sh --speed)"
     if ! bash ci/fuzz.sh --speed; then
-      echo "ci/fuzz.sh --speed failed: the report says the speed was not measured" >&2
+      fuzz_note="bash ci/fuzz.sh --speed failed"
       rm -f "$fuzz_speed"
     fi
   fi
 else
   command="$command --skip-fuzz"
+  fuzz_note="the run was started with --skip-fuzz"
 fi
+[ -z "$fuzz_note" ] || echo "fuzzing speed not measured: $fuzz_note"
 step "report"
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
@@ -88,6 +92,7 @@ cargo run --release -p framecheck-benches --bin report -- \
   --latency "$target_dir/framecheck-bench/latency.json" \
   --ratios "$target_dir/framecheck-bench/ratios.json" \
   --fuzz-speed "$fuzz_speed" \
+  --fuzz-note "$fuzz_note" \
   --out-dir docs \
   --mode "$mode" \
   --command "$command" \

@@ -71,11 +71,13 @@ pub fn group_thousands(n: u64) -> String {
     out
 }
 
-/// Bytes per second as megabytes (10^6 bytes) per second, without the unit.
+/// Bytes per second as megabytes (10^6 bytes) per second, without the unit;
+/// below 1 with three decimals, or two significant figures when smaller.
 ///
 /// ```
 /// use framecheck_figures::fmt::mb_per_sec;
 /// assert_eq!(mb_per_sec(10_958_000.0), "11.0");
+/// assert_eq!(mb_per_sec(347.0), "0.00035");
 /// ```
 pub fn mb_per_sec(bytes_per_sec: f64) -> String {
     if !bytes_per_sec.is_finite() {
@@ -86,8 +88,11 @@ pub fn mb_per_sec(bytes_per_sec: f64) -> String {
         format!("{mb:.0}")
     } else if mb >= 1.0 {
         format!("{mb:.1}")
-    } else {
+    } else if mb >= 0.01 || mb <= 0.0 {
         format!("{mb:.3}")
+    } else {
+        let decimals = (-mb.log10()).ceil() as usize + 1;
+        format!("{mb:.decimals$}")
     }
 }
 
@@ -113,22 +118,29 @@ pub fn duration(ns: f64) -> String {
     }
 }
 
-/// A ratio already computed: `0.93×`, `12×`, `0.0006×`.
+/// A ratio already computed: `0.93×`, `12×`; below 0.1 with two
+/// significant figures (`0.0094×`, `0.000017×`), so a small ratio never
+/// prints as zero.
 ///
 /// ```
 /// use framecheck_figures::fmt::times;
 /// assert_eq!(times(0.931), "0.93×");
+/// assert_eq!(times(0.0000166), "0.000017×");
 /// ```
 pub fn times(r: f64) -> String {
-    if !r.is_finite() {
+    if !r.is_finite() || r < 0.0 {
         return MISSING.into();
     }
     if r >= 10.0 {
         format!("{r:.0}×")
     } else if r >= 0.1 {
         format!("{r:.2}×")
+    } else if r == 0.0 {
+        "0×".into()
     } else {
-        format!("{r:.4}×")
+        // Two significant figures: one decimal past the first non-zero one.
+        let decimals = (-r.log10()).ceil() as usize + 1;
+        format!("{r:.decimals$}×")
     }
 }
 
@@ -189,7 +201,11 @@ mod tests {
 
     #[test]
     fn ratios_keep_small_ones_readable() {
-        assert_eq!(ratio(Some(22.0), Some(39_000.0)), "0.0006×");
+        assert_eq!(ratio(Some(22.0), Some(39_000.0)), "0.00056×");
+        assert_eq!(times(0.0094), "0.0094×");
+        assert_eq!(times(0.0864), "0.086×");
+        assert_eq!(times(0.0), "0×");
+        assert_eq!(times(-1.0), MISSING);
         assert_eq!(ratio(Some(1.0), Some(0.0)), MISSING);
         assert_eq!(times(16.68), "17×");
     }

@@ -45,6 +45,10 @@ struct Args {
     /// `ci/fuzz.sh --speed`'s output; a missing file means "not measured".
     #[arg(long, value_name = "FILE", default_value = "target/fuzz-speed.json")]
     fuzz_speed: PathBuf,
+    /// Why the fuzzing speed was not measured (quoted when there is no
+    /// fuzz speed file).
+    #[arg(long, value_name = "TEXT")]
+    fuzz_note: Option<String>,
     /// Where `benchmarks.md` and the charts go.
     #[arg(long, value_name = "DIR", default_value = "docs")]
     out_dir: PathBuf,
@@ -138,6 +142,7 @@ fn run() -> Result<(), String> {
         latencies: &latencies,
         ratios: &ratios,
         fuzz: fuzz.as_ref(),
+        fuzz_note: args.fuzz_note.as_deref(),
         machine: &machine,
         command: &args.command,
         criterion_html: &criterion_html,
