@@ -456,6 +456,8 @@ struct Page<'a> {
 #[derive(Serialize)]
 struct Section {
     title: String,
+    /// What one iteration handled, from the throughput criterion recorded.
+    per_iter: Option<String>,
     table: String,
     chart: Option<String>,
 }
@@ -760,11 +762,33 @@ fn codec(inputs: &Inputs<'_>, charts: &[ChartFile]) -> Vec<Section> {
         }
         out.push(Section {
             title: title.into(),
+            per_iter: frames_per_iteration(r, group),
             table: table.markdown(),
             chart: chart_of(charts, group),
         });
     }
     out
+}
+
+/// `16 384 frames of 16 B, …, 4 frames of 64 KiB`: the frames one
+/// iteration of `group` handled at each size, as criterion recorded them.
+fn frames_per_iteration(results: &[BenchResult], group: &str) -> Option<String> {
+    let parts: Vec<String> = sizes(results, group)
+        .into_iter()
+        .filter_map(|size| {
+            let n = results
+                .iter()
+                .filter(|r| r.group == group && r.size() == Some(size))
+                .find_map(|r| r.throughput?.elements())?;
+            Some(format!(
+                "{} {} of {}",
+                fmt::group_thousands(n),
+                if n == 1 { "frame" } else { "frames" },
+                size_label(size)
+            ))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 fn codec_notes(results: &[BenchResult]) -> Option<CodecNotes> {
@@ -808,6 +832,7 @@ fn harness(results: &[BenchResult], charts: &[ChartFile]) -> Vec<Section> {
             }
             Section {
                 title: group.into(),
+                per_iter: None,
                 table: t.markdown(),
                 chart: chart_of(charts, group),
             }
@@ -1046,6 +1071,13 @@ mod tests {
             res(DECODE, "header-codec-whole", 16, 1.2e7),
             res(DECODE, "ldc-whole", 16, 2.4e7),
             BenchResult {
+                throughput: Some(Throughput::ElementsAndBytes {
+                    elements: 4,
+                    bytes: 4 * 65_536,
+                }),
+                ..res(DECODE, "ldc-whole", 65_536, 1e6)
+            },
+            BenchResult {
                 group: "harness".into(),
                 function: "roundtrip".into(),
                 value: None,
@@ -1100,6 +1132,7 @@ mod tests {
             "| loopback_reqresp | JSON header | binary length prefix | 256 B | 0.97× | 0.90–1.01 | 5 |",
             "the JSON header ran at 0.97× of the binary length's rate side by side",
             "minimal header `{\"data_size\":N}`",
+            "One stream per iteration: 1 frame of 16 B, 4 frames of 64 KiB;",
             "## 6. Fuzzing speed\n\nNot measured in this run",
         ] {
             assert!(md.contains(needle), "missing {needle:?} in:\n{md}");
