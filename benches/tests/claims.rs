@@ -158,10 +158,14 @@ fn decoders_return_bodies_that_point_into_the_read_buffer() {
     assert_eq!(frame.body, body);
     assert_eq!(frame.body.as_ptr() as usize, start + prefix);
 
+    // "`LengthDelimitedCodec`'s encoder copies the body into its buffer."
     let mut src = BytesMut::new();
+    let sent = Bytes::from(body.clone());
     LengthDelimitedCodec::new()
-        .encode(Bytes::from(body.clone()), &mut src)
+        .encode(sent.clone(), &mut src)
         .unwrap();
+    assert_eq!(src.len(), 4 + body.len());
+    assert_ne!(src[4..].as_ptr(), sent.as_ptr());
     let start = src.as_ptr() as usize;
     let got = LengthDelimitedCodec::new()
         .decode(&mut src)
