@@ -5,7 +5,8 @@
 //! - [`udp`]: the tutorial's UDP pair, boundaries kept, size limited.
 //! - [`transfer`]: `send` and `receive`, a file in the `HeaderCodec` format.
 //! - [`proxy`]: `slice-proxy`, which re-segments TCP traffic both ways.
-//! - [`showdown`]: the demonstration that runs everything above in-process.
+//! - [`showdown`]: the demonstration that runs everything above in-process,
+//!   one part per module; [`report`] prints and writes what the parts found.
 //!
 //! [`net`] holds what the servers share: the message formats, the idle
 //! timeout, graceful shutdown and the `listening on IP:PORT` line.
