@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # Runs framecheck's criterion benches and writes docs/benchmarks.md plus one
 # SVG chart per group (docs/bench-*.svg).
-#   bash ci/bench-report.sh           # full run (about 20 minutes on 2 cores)
-#   bash ci/bench-report.sh --quick   # about 5 minutes: short measurements and
-#                                     # no criterion plots (--noplot)
+#   bash ci/bench-report.sh              # full run (about 20 minutes on 2 cores)
+#   bash ci/bench-report.sh --quick      # about 5 minutes: short measurements and
+#                                        # no criterion plots (--noplot)
+#   bash ci/bench-report.sh --skip-fuzz  # without the fuzzing speed section
+# The fuzzing speed (bash ci/fuzz.sh --speed -> target/fuzz-speed.json) is
+# measured when cargo-fuzz and a nightly toolchain are installed; otherwise
+# the report says it was not measured.
 # Extra arguments after -- go to criterion, e.g. -- loopback_reqresp
 # Criterion's HTML report ends up in target/criterion/report/index.html.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=full
+fuzz=1
 criterion_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) mode=quick ;;
+    --skip-fuzz) fuzz=0 ;;
     --) shift; criterion_args+=("$@"); break ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -36,8 +42,10 @@ else
 fi
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
-# Latencies are rewritten by this run; drop figures from older runs.
-rm -f "$target_dir/framecheck-bench/latency.json" "$target_dir/framecheck-bench/ratios.json"
+# Every figure comes from this run: drop the files of older runs.
+fuzz_speed=target/fuzz-speed.json
+rm -f "$target_dir/framecheck-bench/latency.json" "$target_dir/framecheck-bench/ratios.json" \
+  "$fuzz_speed"
 # The strategies bench ends with the side-by-side ratio phase.
 export FRAMECHECK_BENCH_PAIRED=1
 
@@ -54,6 +62,28 @@ step "codec in memory"
 cargo bench -p framecheck-benches --bench codec -- "${criterion_args[@]}"
 step "harness"
 cargo bench -p framecheck-benches --bench harness -- "${harness_args[@]}" "${criterion_args[@]}"
+
+# Why the fuzzing speed was not measured, for the report; empty if it was.
+fuzz_note=""
+if [ "$fuzz" = 1 ]; then
+  if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    fuzz_note="cargo-fuzz is not installed"
+  elif ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    fuzz_note="no nightly toolchain is installed"
+  elif ! grep -q -- '--speed' ci/fuzz.sh 2>/dev/null; then
+    fuzz_note="this checkout's ci/fuzz.sh has no --speed mode"
+  else
+    step "fuzzing speed (bash ci/fuzz.sh --speed)"
+    if ! bash ci/fuzz.sh --speed; then
+      fuzz_note="bash ci/fuzz.sh --speed failed"
+      rm -f "$fuzz_speed"
+    fi
+  fi
+else
+  command="$command --skip-fuzz"
+  fuzz_note="the run was started with --skip-fuzz"
+fi
+[ -z "$fuzz_note" ] || echo "fuzzing speed not measured: $fuzz_note"
 step "report"
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
@@ -61,6 +91,8 @@ cargo run --release -p framecheck-benches --bin report -- \
   --criterion-dir "$target_dir/criterion" \
   --latency "$target_dir/framecheck-bench/latency.json" \
   --ratios "$target_dir/framecheck-bench/ratios.json" \
+  --fuzz-speed "$fuzz_speed" \
+  --fuzz-note "$fuzz_note" \
   --out-dir docs \
   --mode "$mode" \
   --command "$command" \

@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
-# Builds every cargo-fuzz target with AddressSanitizer, replays the committed
-# seed corpus, then fuzzes each target for a bounded time. Exits non-zero on
-# any finding (panic, sanitizer report, oversized allocation, leak, timeout)
-# and prints where the minimised input is.
+# Builds the cargo-fuzz targets, replays the committed seed corpus, then
+# fuzzes each target for a bounded time. Exits non-zero on any finding
+# (panic, sanitizer report, oversized allocation, leak, timeout) and prints
+# where the minimised input is.
 #
-#   bash ci/fuzz.sh --smoke              # CI: 45 s per target, two at a time
-#   bash ci/fuzz.sh --time 600           # 10 minutes per target
-#   bash ci/fuzz.sh --time 3600 --jobs 8 # fork mode, 8 processes per target
+#   bash ci/fuzz.sh --smoke              # CI: ASan, 45 s per target, two at a time
+#   bash ci/fuzz.sh --time 600           # full speed, 10 minutes per target
+#   bash ci/fuzz.sh --time 3600 --jobs 8 # full speed, fork mode, 8 processes per target
 #   bash ci/fuzz.sh --targets "header decode" --time 60
 #   bash ci/fuzz.sh --replay-only        # build and replay the seeds only
 #   bash ci/fuzz.sh --coverage           # line coverage of the corpora
+#   bash ci/fuzz.sh --speed              # exec/s per target, ASan and full speed,
+#                                        # into target/fuzz-speed.json
 #
 # Options:
-#   --smoke          SECS=45, targets run in parallel batches of `nproc`
-#   --time SECS      fuzzing time per target (default 60)
+#   --smoke          SECS=45, targets run in parallel batches of `nproc`, ASan
+#   --time SECS      fuzzing time per target (default 60; with --speed, the
+#                    length of each measuring run, default 10)
 #   --jobs N         libFuzzer fork mode with N processes per target (targets
 #                    then run one after another); the work corpus is
 #                    minimised afterwards with `cargo fuzz cmin`
-#   --targets LIST   space-separated target names (default: all but selftest_*)
+#   --asan | --fast  the build configuration (fuzz/options.sh): AddressSanitizer
+#                    with debug assertions, or no sanitizer at full speed.
+#                    Default: --asan with --smoke and --replay-only, --fast
+#                    otherwise (long runs)
+#   --targets LIST   space-separated target names (default: all but selftest_*
+#                    and decode_plain; with --speed, decode_plain too)
 #   --features LIST  cargo features for the fuzz crate (the selftest uses it)
 #   --replay-only    stop after replaying the committed corpus
 #   --coverage       instead of fuzzing: build with coverage instrumentation
@@ -26,15 +34,25 @@
 #                    nightly`), run each target's seeds and work corpus, and
 #                    print per-file line coverage of codec/ and the targets;
 #                    HTML-free detail: `llvm-cov show` on the printed paths
+#   --speed          instead of fuzzing: build both configurations and fuzz
+#                    each target from a copy of its committed seeds for SECS
+#                    (-seed=1) in each; exec/s is executions per CPU second of
+#                    the fuzzing process, so other load on the machine skews
+#                    it less than wall time would. Then replays the corpus the
+#                    full-speed `decode` run grew through `decode` (the
+#                    oracle) and `decode_plain` (one plain decode), each input
+#                    500 times, side by side: the oracle's cost per input.
+#                    Writes target/fuzz-speed.json (schema in the README).
 #
-# Limits that make findings of what a test run would miss:
+# Limits that make findings of what a test run would miss (fuzz/options.sh):
 #   -malloc_limit_mb (FUZZ_MALLOC_MB, default 64): any single allocation
 #     larger than this is reported, so a buffer sized from an untrusted
-#     length (before its limit check) is a finding. Only the sanitizer
-#     build's malloc hooks see this, hence AddressSanitizer.
+#     length (before its limit check) is a finding. libFuzzer sees
+#     allocations through the sanitizer's malloc hooks; FUZZ_MALLOC_MB is
+#     also exported to the fuzz processes.
 #   -rss_limit_mb (FUZZ_RSS_MB, default 1536), -timeout (FUZZ_TIMEOUT, 10 s).
 # Also: FUZZ_PARALLEL (targets at once; default nproc with --smoke, else 1),
-# FUZZ_CODEGEN_UNITS (default 16, for faster builds; cargo-fuzz defaults to 1).
+# FUZZ_CODEGEN_UNITS (ASan build only; default 16, for faster builds).
 #
 # Corpora: fuzz/corpus/<target>/ holds the small committed seeds, named by
 # kind; new inputs go to fuzz/corpus-work/<target>/ (git-ignored, kept
@@ -42,31 +60,46 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-secs=60
+secs=""
 jobs=0
 smoke=0
 targets=""
 features=""
 replay_only=0
 coverage=0
+speed=0
+config=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1; secs=45 ;;
     --time) secs="$2"; shift ;;
     --jobs) jobs="$2"; shift ;;
+    --asan) config=asan ;;
+    --fast) config=fast ;;
     --targets) targets="$2"; shift ;;
     --features) features="$2"; shift ;;
     --replay-only) replay_only=1 ;;
     --coverage) coverage=1 ;;
+    --speed) speed=1 ;;
     -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+if [ -z "$secs" ]; then
+  secs=60
+  [ "$speed" -eq 1 ] && secs=10
+fi
+if [ -z "$config" ]; then
+  config=fast
+  { [ "$smoke" -eq 1 ] || [ "$replay_only" -eq 1 ]; } && config=asan
+fi
 
-malloc_mb="${FUZZ_MALLOC_MB:-64}"
-rss_mb="${FUZZ_RSS_MB:-1536}"
-timeout_s="${FUZZ_TIMEOUT:-10}"
+# shellcheck source=fuzz/options.sh
+. fuzz/options.sh
+malloc_mb="$FUZZ_MALLOC_MB"
+rss_mb="$FUZZ_RSS_MB"
+timeout_s="$FUZZ_TIMEOUT"
 say() { printf '==> %s\n' "$*"; }
 started=$SECONDS
 
@@ -87,10 +120,13 @@ else
   say "toolchain: $(cargo --version) with RUSTC_BOOTSTRAP=1 (no nightly found)"
 fi
 triple="$(rustc "${toolchain[@]}" -vV | sed -n 's/^host: //p')"
-bin_dir="fuzz/target/$triple/release"
 
 if [ -z "$targets" ]; then
-  targets="$(cargo "${toolchain[@]}" fuzz list | grep -v '^selftest_' | tr '\n' ' ')"
+  for t in $(cargo "${toolchain[@]}" fuzz list); do
+    if fuzz_is_fuzzed "$t" || { [ "$speed" -eq 1 ] && [ "$t" = decode_plain ]; }; then
+      targets="$targets $t"
+    fi
+  done
 fi
 
 # Coverage instead of fuzzing.
@@ -114,7 +150,7 @@ if [ "$coverage" -eq 1 ]; then
     say "$t: $(find "${corpora[@]}" -type f | wc -l) inputs, $(find "${corpora[@]}" -type f -exec cat {} + | wc -c) bytes; line coverage:"
     "$llvm_bin/llvm-cov" report "$bin" -instr-profile="$profdata" \
       -ignore-filename-regex='(\.cargo|rustc|/library/)' |
-      awk '/^(codec\/src|proptests\/src\/targets)/ || /^TOTAL/ {printf "    %-45s %6s lines, %6s missed, %8s\n", $1, $8, $9, $10}'
+      awk '/^(codec\/src|codec-fuzz\/src)/ || /^TOTAL/ {printf "    %-45s %6s lines, %6s missed, %8s\n", $1, $8, $9, $10}'
     echo "    detail: $llvm_bin/llvm-cov show $bin -instr-profile=$profdata codec/src/codec.rs"
     objects+=(-object "$bin")
     profiles+=("$profdata")
@@ -128,38 +164,102 @@ if [ "$coverage" -eq 1 ]; then
   exit 0
 fi
 
-# 3. Build every target: AddressSanitizer, release, debug assertions on (an
-#    overflowing length computation panics rather than wraps), 16 codegen
-#    units (faster to build than cargo-fuzz's default of 1, slightly slower to run).
-build_flags=(--sanitizer address --release --debug-assertions
-  --codegen-units "${FUZZ_CODEGEN_UNITS:-16}")
-[ -n "$features" ] && build_flags+=(--features "$features")
-say "cargo ${toolchain[*]} fuzz build ${build_flags[*]}"
-cargo "${toolchain[@]}" fuzz build "${build_flags[@]}"
-say "built in $((SECONDS - started)) s"
+# 3. Build every target in the configuration (fuzz/options.sh).
+build() { # config; sets build_flags and bin_dir
+  read -r -a build_flags <<<"$(fuzz_build_flags "$1")"
+  [ -n "$features" ] && build_flags+=(--features "$features")
+  bin_dir="$(fuzz_bin_dir "$1" "$triple")"
+  say "build ($1): cargo ${toolchain[*]} fuzz build ${build_flags[*]}"
+  cargo "${toolchain[@]}" fuzz build "${build_flags[@]}"
+  say "built in $((SECONDS - started)) s"
+}
 
 # Extra libFuzzer flags per target: the dictionary where the input is text.
 target_flags() {
-  case "$1" in
-    header | decode | selftest_*) echo "-dict=fuzz/dict/header.dict" ;;
-  esac
+  local dict
+  dict="$(fuzz_dict "$1")"
+  [ -z "$dict" ] || echo "-dict=$dict"
 }
+seed_dir() { fuzz_seed_dir "$1"; }
+limits=(-rss_limit_mb="$rss_mb" -malloc_limit_mb="$malloc_mb" -timeout="$timeout_s")
 
-# The committed seeds of a target. The self-tests show fuzzing, not seeds,
-# finding their bug: the raw-byte one starts from `decode`'s seeds (which do
-# not trigger it), the structured one from nothing.
-seed_dir() {
-  case "$1" in
-    selftest_planted_alloc) echo "fuzz/corpus/decode" ;;
-    selftest_*) echo "fuzz/corpus-work/no-seeds" ;;
-    *) echo "fuzz/corpus/$1" ;;
-  esac
-}
+# Speed instead of fuzzing: exec/s per target and configuration, and the
+# oracle's cost per input against a plain decode.
+if [ "$speed" -eq 1 ]; then
+  command -v python3 >/dev/null || { echo "fuzz.sh: --speed needs python3" >&2; exit 2; }
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  TIMEFORMAT='%U %S'
+  cpu_of() { awk '{printf "%.3f", $1 + $2}' "$1"; }
+  rows="$work/rows.tsv"
+  : >"$rows"
+  for cfg in asan fast; do
+    build "$cfg"
+    for t in $targets; do
+      mkdir -p "$work/$cfg/$t"
+      cp "$(seed_dir "$t")"/* "$work/$cfg/$t/"
+      log="$work/$cfg-$t.log"
+      # shellcheck disable=SC2046
+      { time "$bin_dir/$t" "$work/$cfg/$t" -max_total_time="$secs" -seed=1 "${limits[@]}" \
+        -print_final_stats=1 $(target_flags "$t") >"$log" 2>&1; } 2>"$work/$cfg-$t.cpu" || {
+        tail -n 30 "$log"
+        echo "fuzz.sh: $t ($cfg) failed while measuring; replay its findings with ci/fuzz.sh --targets $t" >&2
+        exit 1
+      }
+      runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
+      cpu="$(cpu_of "$work/$cfg-$t.cpu")"
+      printf '%s\t%s\t%s\t%s\n' "$t" "$cfg" "$runs" "$cpu" >>"$rows"
+      say "$t ($cfg): $runs runs in ${secs}s, $cpu CPU s: $(awk -v r="$runs" -v c="$cpu" 'BEGIN {printf "%d", r / c}') exec/s"
+    done
+  done
+  # The oracle against a plain decode, over the same inputs: the corpus the
+  # full-speed `decode` run grew from the committed seeds.
+  ratio_line=""
+  if [[ " $targets " == *" decode "* ]] && [ -x "$bin_dir/decode_plain" ]; then
+    replays=500
+    inputs=("$work/fast/decode"/*)
+    for t in decode decode_plain; do
+      { time "$bin_dir/$t" -runs="$replays" "${limits[@]}" "${inputs[@]}" \
+        >"$work/replay-$t.log" 2>&1; } 2>"$work/replay-$t.cpu" || {
+        tail -n 30 "$work/replay-$t.log"; exit 1; }
+    done
+    ratio_line="$(printf '%s\t%s\t%s\t%s' "${#inputs[@]}" "$replays" \
+      "$(cpu_of "$work/replay-decode.cpu")" "$(cpu_of "$work/replay-decode_plain.cpu")")"
+  fi
+  mkdir -p target
+  machine="$(nproc) cores, $(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n1)"
+  python3 - "$rows" "$secs" "$machine" "$ratio_line" target/fuzz-speed.json <<'PY'
+import json, sys
+rows, secs, machine, ratio, path = sys.argv[1:6]
+targets = []
+for line in open(rows):
+    target, config, runs, cpu = line.split("\t")
+    targets.append({"target": target, "config": config,
+                    "execs_per_sec": round(int(runs) / float(cpu)), "seconds": int(secs)})
+out = {"machine": machine, "targets": targets}
+if ratio:
+    inputs, replays, oracle_cpu, plain_cpu = ratio.split("\t")
+    execs = int(inputs) * int(replays)
+    oracle, plain = execs / float(oracle_cpu), execs / float(plain_cpu)
+    out["oracle_vs_plain"] = {"oracle_target": "decode", "plain_target": "decode_plain",
+                              "oracle_execs_per_sec": round(oracle),
+                              "plain_execs_per_sec": round(plain),
+                              "ratio": round(plain / oracle, 2)}
+    print(f"==> oracle vs plain, {inputs} inputs x {replays}: decode {round(oracle)} exec/s, "
+          f"decode_plain {round(plain)} exec/s, ratio {plain / oracle:.2f}")
+with open(path, "w") as f:
+    json.dump(out, f, indent=2)
+    f.write("\n")
+PY
+  say "wrote target/fuzz-speed.json in $((SECONDS - started)) s"
+  exit 0
+fi
+
+build "$config"
 
 # Findings of this run are the artifacts newer than this marker.
 marker="$(mktemp)"
 trap 'rm -f "$marker"' EXIT
-limits=(-rss_limit_mb="$rss_mb" -malloc_limit_mb="$malloc_mb" -timeout="$timeout_s")
 status=0
 report_finding() { # target
   local t="$1" artifact

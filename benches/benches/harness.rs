@@ -140,7 +140,7 @@ fn fuzz_oracle(c: &mut Criterion) {
             let mut data = vec![spec.len() as u8];
             data.extend(spec);
             data.extend_from_slice(&stream[..stream.len() - (i % 7) * 13]);
-            if i % 5 == 0 {
+            if i.is_multiple_of(5) {
                 let at = data.len() / 2;
                 data[at] ^= 0x5a;
             }

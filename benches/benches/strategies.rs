@@ -22,6 +22,7 @@
 //! shortens every measurement (used by `ci/bench-report.sh --quick`).
 
 use std::{
+    borrow::Cow,
     future::Future,
     net::{TcpListener as StdListener, TcpStream as StdStream},
     thread,
@@ -33,7 +34,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 use framecheck_benches::{
     latency::{self, LatencyFile},
-    paired,
+    paired, report,
 };
 use framecheck_codec::strategy::{Conn, Framing};
 use futures_util::SinkExt;
@@ -94,41 +95,22 @@ where
     (client, handle)
 }
 
-/// A strategy as benchmarked: its criterion id and framing.
-#[derive(Clone, Copy)]
-struct Strategy {
-    id: &'static str,
-    framing: Framing,
-}
-
-const fn strategy(id: &'static str, framing: Framing) -> Strategy {
-    Strategy { id, framing }
-}
-
-const SLEEP: Strategy = strategy("sleep-1ms", Framing::Sleep { gap: SLEEP_GAP });
-const TWO_SEND_NAGLE_ON: Strategy = strategy(
-    "two-send-nagle-on",
-    Framing::TwoSend {
-        ack: false,
-        nodelay: false,
-    },
-);
-const TWO_SEND_NAGLE_OFF: Strategy = strategy(
-    "two-send-nagle-off",
-    Framing::TwoSend {
-        ack: false,
-        nodelay: true,
-    },
-);
-const TWO_SEND_ACK: Strategy = strategy(
-    "two-send-ack",
-    Framing::TwoSend {
-        ack: true,
-        nodelay: false,
-    },
-);
-const LENGTH: Strategy = strategy("length", Framing::Length);
-const JSON_HEADER: Strategy = strategy("json-header", Framing::JsonHeader);
+// The strategies as benchmarked; their criterion ids are `Framing::id`.
+const SLEEP: Framing = Framing::Sleep { gap: SLEEP_GAP };
+const TWO_SEND_NAGLE_ON: Framing = Framing::TwoSend {
+    ack: false,
+    nodelay: false,
+};
+const TWO_SEND_NAGLE_OFF: Framing = Framing::TwoSend {
+    ack: false,
+    nodelay: true,
+};
+const TWO_SEND_ACK: Framing = Framing::TwoSend {
+    ack: true,
+    nodelay: false,
+};
+const LENGTH: Framing = Framing::Length;
+const JSON_HEADER: Framing = Framing::JsonHeader;
 
 /// Strategies that take milliseconds per message get few, flat samples.
 fn is_slow(framing: Framing) -> bool {
@@ -225,7 +207,7 @@ impl ReqResp {
 
 fn reqresp(c: &mut Criterion) {
     let rt = runtime();
-    let mut group = c.benchmark_group("loopback_reqresp");
+    let mut group = c.benchmark_group(report::REQRESP);
     let mut latencies = LatencyFile::new();
     let strategies = [
         LENGTH,
@@ -238,20 +220,20 @@ fn reqresp(c: &mut Criterion) {
     for size in SIZES {
         let payload = payload(size);
         for s in strategies {
-            set_timing(&mut group, is_slow(s.framing));
+            set_timing(&mut group, is_slow(s));
             group.throughput(Throughput::ElementsAndBytes {
                 elements: 1,
                 bytes: size as u64,
             });
-            let mut case = ReqResp::new(&rt, s.framing);
+            let mut case = ReqResp::new(&rt, s);
             let mut samples: Vec<u64> = Vec::new();
-            group.bench_with_input(BenchmarkId::new(s.id, size), &payload, |b, payload| {
+            group.bench_with_input(BenchmarkId::new(s.id(), size), &payload, |b, payload| {
                 b.iter_custom(|iters| case.run(&rt, payload, iters, &mut samples));
             });
             case.close(&rt);
             if let Some(summary) = latency::summarize(&mut samples) {
                 latencies.insert(
-                    latency::key("loopback_reqresp", s.id, &size.to_string()),
+                    latency::key(report::REQRESP, &s.id(), &size.to_string()),
                     summary,
                 );
             }
@@ -267,9 +249,9 @@ fn reqresp(c: &mut Criterion) {
 #[derive(Clone, Copy)]
 enum Write {
     /// `Conn::send` per message: written out at once.
-    Each(Strategy),
+    Each(Framing),
     /// `Conn::feed` per message, `Conn::flush` at the end of the sample.
-    Batched(Strategy),
+    Batched(Framing),
     /// tokio-util `FramedWrite` + `LengthDelimitedCodec`: `feed`, then `flush`.
     Framed,
     /// Unframed `write_all` of the same bytes in 64 KiB writes.
@@ -277,19 +259,21 @@ enum Write {
 }
 
 impl Write {
-    fn id(&self) -> &'static str {
+    /// The criterion id: the framing's, but for the writers that are not
+    /// a `Framing` of their own.
+    fn id(&self) -> Cow<'static, str> {
         match self {
-            Write::Each(s) if s.framing == Framing::Length => "length-write-each",
-            Write::Each(s) | Write::Batched(s) => s.id,
-            Write::Framed => "framed-ldc",
-            Write::Raw => "raw-64k-writes",
+            Write::Each(Framing::Length) => Cow::Borrowed(report::LENGTH_WRITE_EACH),
+            Write::Each(s) | Write::Batched(s) => s.id(),
+            Write::Framed => Cow::Borrowed(report::FRAMED_LDC),
+            Write::Raw => Cow::Borrowed(report::RAW_WRITES),
         }
     }
 
     /// The framing the receiver decodes; `None` = count raw bytes.
     fn receiver_framing(&self) -> Option<Framing> {
         match self {
-            Write::Each(s) | Write::Batched(s) => Some(s.framing),
+            Write::Each(s) | Write::Batched(s) => Some(*s),
             // Same wire format as StrictLengthCodec: u32 BE length + body.
             Write::Framed => Some(Framing::Length),
             Write::Raw => None,
@@ -310,8 +294,8 @@ impl Write {
     fn is_slow(&self) -> bool {
         match self {
             // Streaming, the ack waits on the receiver's delayed ACK.
-            Write::Each(s) if s.id == TWO_SEND_ACK.id => true,
-            Write::Each(s) | Write::Batched(s) => is_slow(s.framing),
+            Write::Each(TWO_SEND_ACK) => true,
+            Write::Each(s) | Write::Batched(s) => is_slow(*s),
             Write::Framed | Write::Raw => false,
         }
     }
@@ -391,8 +375,8 @@ impl Oneway {
             let stream = TcpStream::from_std(client).expect("register client socket");
             match send {
                 Write::Each(s) | Write::Batched(s) => {
-                    s.framing.configure(&stream).expect("set TCP_NODELAY");
-                    Sender::Conn(Conn::new(stream, s.framing))
+                    s.configure(&stream).expect("set TCP_NODELAY");
+                    Sender::Conn(Conn::new(stream, s))
                 }
                 Write::Framed => {
                     stream.set_nodelay(true).expect("set TCP_NODELAY");
@@ -456,7 +440,7 @@ impl Oneway {
 
 fn oneway(c: &mut Criterion) {
     let rt = runtime();
-    let mut group = c.benchmark_group("loopback_oneway");
+    let mut group = c.benchmark_group(report::ONEWAY);
     for size in SIZES {
         let payload = payload(size);
         // The pairs the targets compare run back to back, so a change in
@@ -523,7 +507,7 @@ fn paired() {
         }
         ca.close();
         cb.close();
-        let key = paired::key("loopback_oneway", a.id(), b.id(), size as u64);
+        let key = paired::key(report::ONEWAY, &a.id(), &b.id(), size as u64);
         out.insert(
             key,
             paired::RatioSummary::of(&mut ratios).expect("rounds > 0"),
@@ -533,8 +517,8 @@ fn paired() {
     let size = 256;
     let payload = payload(size);
     for other in [JSON_HEADER, TWO_SEND_NAGLE_OFF, TWO_SEND_ACK] {
-        let mut ca = ReqResp::new(&rt, other.framing);
-        let mut cb = ReqResp::new(&rt, LENGTH.framing);
+        let mut ca = ReqResp::new(&rt, other);
+        let mut cb = ReqResp::new(&rt, LENGTH);
         let mut sink = Vec::new();
         let n = calibrate(|n| ca.run(&rt, &payload, n, &mut sink), slice);
         let mut ratios = Vec::with_capacity(rounds);
@@ -546,7 +530,7 @@ fn paired() {
         }
         ca.close(&rt);
         cb.close(&rt);
-        let key = paired::key("loopback_reqresp", other.id, LENGTH.id, size as u64);
+        let key = paired::key(report::REQRESP, &other.id(), &LENGTH.id(), size as u64);
         out.insert(
             key,
             paired::RatioSummary::of(&mut ratios).expect("rounds > 0"),

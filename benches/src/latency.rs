@@ -1,7 +1,8 @@
 //! Per-request latency percentiles.
 //!
-//! Criterion reports the mean time per iteration, not percentiles, so the
-//! request/response benches time each request themselves and store a summary
+//! Criterion estimates the time per iteration (the report quotes its median,
+//! see [`results`](crate::results)) but keeps no per-request percentiles, so
+//! the request/response benches time each request themselves and store a summary
 //! per benchmark in one JSON file (by default
 //! `target/framecheck-bench/latency.json`), keyed like criterion's ids:
 //! `group/function/value`.
@@ -31,7 +32,8 @@ pub struct LatencySummary {
 pub type LatencyFile = BTreeMap<String, LatencySummary>;
 
 /// Summarises `samples` (nanoseconds, any order; sorted in place) with the
-/// nearest-rank percentiles; `None` when there are none.
+/// nearest-rank percentiles of
+/// [`framecheck_figures::percentile`]; `None` when there are none.
 ///
 /// ```
 /// use framecheck_benches::latency::summarize;
@@ -42,20 +44,12 @@ pub type LatencyFile = BTreeMap<String, LatencySummary>;
 /// assert_eq!(summarize(&mut []), None);
 /// ```
 pub fn summarize(samples: &mut [u64]) -> Option<LatencySummary> {
-    if samples.is_empty() {
-        return None;
-    }
-    samples.sort_unstable();
-    let rank = |p: usize| {
-        // Nearest rank: ceil(p/100 * n), 1-based.
-        let r = (p * samples.len()).div_ceil(100).max(1);
-        samples[r - 1]
-    };
+    let s = framecheck_figures::percentile::summarize(samples)?;
     Some(LatencySummary {
-        count: samples.len() as u64,
-        p50_ns: rank(50),
-        p99_ns: rank(99),
-        max_ns: samples[samples.len() - 1],
+        count: s.count,
+        p50_ns: s.p50,
+        p99_ns: s.p99,
+        max_ns: s.max,
     })
 }
 
@@ -128,25 +122,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn percentiles_use_nearest_rank() {
-        let mut one = vec![7];
-        assert_eq!(
-            summarize(&mut one),
-            Some(LatencySummary {
-                count: 1,
-                p50_ns: 7,
-                p99_ns: 7,
-                max_ns: 7
-            })
-        );
+    fn summary_fields_are_the_nearest_rank_percentiles_in_ns() {
         // 1000 samples, ten of them slow: p99 is the last fast one.
         let mut samples = vec![10; 990];
         samples.extend([5_000; 10]);
-        let s = summarize(&mut samples).unwrap();
-        assert_eq!((s.p50_ns, s.p99_ns, s.max_ns), (10, 10, 5_000));
-        // Eleven slow ones push p99 up.
-        samples.push(5_000);
-        assert_eq!(summarize(&mut samples).unwrap().p99_ns, 5_000);
+        assert_eq!(
+            summarize(&mut samples),
+            Some(LatencySummary {
+                count: 1000,
+                p50_ns: 10,
+                p99_ns: 10,
+                max_ns: 5_000
+            })
+        );
     }
 
     #[test]

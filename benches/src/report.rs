@@ -1,17 +1,29 @@
-//! The Markdown report (`docs/benchmarks.md`): one table per group with the
-//! figures, their ratios to the issue's reference points and targets, the
-//! machine, and what each result means.
+//! The Markdown report (`docs/benchmarks.md`). Rust computes the tables,
+//! the ratios and the verdicts; the prose is the template
+//! `src/templates/benchmarks.md` (tinytemplate), which only chooses between
+//! sentences on those verdicts. Every figure comes from one run: ratios
+//! are between benchmarks of that run, targets are stated as targets.
 
-use std::fmt::Write as _;
+use std::borrow::Cow;
+
+use framecheck_codec::strategy::Framing;
+pub use framecheck_figures::fmt::{duration, mb_per_sec, rate, ratio};
+use framecheck_figures::{
+    chart::{Bar, BarChart},
+    fmt::{self, MISSING},
+    table::{Align, Table},
+};
+use serde::Serialize;
+use tinytemplate::TinyTemplate;
 
 use crate::{
-    chart::{self, Bar},
+    fuzz_speed::{self, FuzzSpeed},
     latency::{self, LatencyFile, LatencySummary},
     paired::{self, RatioFile, RatioSummary},
     results::BenchResult,
 };
 
-/// Group names, as the benches register them.
+/// Request/response group, as the benches register it.
 pub const REQRESP: &str = "loopback_reqresp";
 /// One-way streaming group.
 pub const ONEWAY: &str = "loopback_oneway";
@@ -20,25 +32,21 @@ pub const DECODE: &str = "codec_decode";
 /// Codec encode group.
 pub const ENCODE: &str = "codec_encode";
 
-/// The payload size the reference figures are quoted at.
+/// One-way writer: the binary length with one `Conn::send` per message.
+pub const LENGTH_WRITE_EACH: &str = "length-write-each";
+/// One-way writer: tokio-util `FramedWrite` + `LengthDelimitedCodec`.
+pub const FRAMED_LDC: &str = "framed-ldc";
+/// One-way writer: unframed 64 KiB writes.
+pub const RAW_WRITES: &str = "raw-64k-writes";
+
+/// The template of `docs/benchmarks.md`.
+pub const TEMPLATE: &str = include_str!("templates/benchmarks.md");
+
+/// The payload size of the main tables.
 const MAIN_SIZE: u64 = 256;
 
-/// Reference request/response rates at 256 B (req/s, 2-core machine).
-const REQRESP_REFERENCE: [(&str, f64); 4] = [
-    ("length", 39_000.0),
-    ("two-send-ack", 18_000.0),
-    ("sleep-1ms", 460.0),
-    ("two-send-nagle-on", 22.0),
-];
-
-/// Reference one-way rates at 256 B (msg/s).
-const ONEWAY_REFERENCE: [(&str, f64); 2] = [
-    ("framed-ldc", 3_300_000.0),
-    ("length-write-each", 330_000.0),
-];
-
 /// Where the run happened and how.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Machine {
     /// CPU model from `/proc/cpuinfo`.
     pub cpu: String,
@@ -63,6 +71,10 @@ pub struct Inputs<'a> {
     pub latencies: &'a LatencyFile,
     /// Ratios measured side by side.
     pub ratios: &'a RatioFile,
+    /// The fuzz targets' speed, when this run measured it.
+    pub fuzz: Option<&'a FuzzSpeed>,
+    /// Why the fuzz targets' speed was not measured, when the script knows.
+    pub fuzz_note: Option<&'a str>,
     /// The machine.
     pub machine: &'a Machine,
     /// The command that produced the run.
@@ -80,110 +92,31 @@ pub struct ChartFile {
     pub svg: String,
 }
 
-/// What a strategy's criterion id means, for people.
-pub fn label(function: &str) -> &str {
-    match function {
-        "sleep-1ms" => "sleep 1 ms between sends",
-        "two-send-nagle-on" => "two sends, Nagle on",
-        "two-send-nagle-off" => "two sends, Nagle off (TCP_NODELAY)",
-        "two-send-ack" => "two sends + ack (Nagle on)",
-        "length" => "framecheck header-prefixed, binary length",
-        "length-write-each" => "header-prefixed, binary length, one write per message",
-        "json-header" => "framecheck header-prefixed, JSON header",
-        "framed-ldc" => "tokio-util Framed + LengthDelimitedCodec",
-        "raw-64k-writes" => "raw 64 KiB writes, no framing (ceiling)",
+/// What a benchmark id means, for people: a strategy's
+/// [`Framing::label`], or the writer or codec the id names.
+pub fn label(function: &str) -> Cow<'static, str> {
+    if let Some(f) = Framing::from_id(function) {
+        return f.label();
+    }
+    Cow::Borrowed(match function {
+        LENGTH_WRITE_EACH => "binary length prefix, one write per message",
+        FRAMED_LDC => "tokio-util Framed + LengthDelimitedCodec",
+        RAW_WRITES => "raw 64 KiB writes, no framing",
         "header-codec-whole" => "HeaderCodec, whole buffer",
         "header-codec-chunked" => "HeaderCodec, 1–64 B reads",
         "ldc-whole" => "LengthDelimitedCodec, whole buffer",
         "ldc-chunked" => "LengthDelimitedCodec, 1–64 B reads",
-        "memcpy" => "memcpy of the bodies (ceiling)",
+        "memcpy" => "memcpy of the bodies",
         "header-codec" => "HeaderCodec::encode (copies body)",
-        "header-prefix" => "wire::encode_prefix only (body sent vectored)",
+        "header-prefix" => "wire::encode_prefix only",
         "ldc" => "LengthDelimitedCodec::encode (copies body)",
-        other => other,
-    }
+        other => return Cow::Owned(other.to_owned()),
+    })
 }
 
-/// `16` → `16 B`, `1024` → `1 KiB`, `65536` → `64 KiB`.
+/// `16` → `16 B`, `1024` → `1 KiB` (see [`fmt::size`]).
 pub fn size_label(bytes: u64) -> String {
-    if bytes >= 1024 && bytes % 1024 == 0 {
-        format!("{} KiB", bytes / 1024)
-    } else {
-        format!("{bytes} B")
-    }
-}
-
-/// A rate, readable: `39 000`, `3.31 M`, `22.4`.
-pub fn rate(per_sec: f64) -> String {
-    if !per_sec.is_finite() {
-        return "–".into();
-    }
-    if per_sec >= 1e6 {
-        let m = per_sec / 1e6;
-        return match m {
-            m if m >= 100.0 => format!("{m:.0} M"),
-            m if m >= 10.0 => format!("{m:.1} M"),
-            m => format!("{m:.2} M"),
-        };
-    }
-    if per_sec >= 1000.0 {
-        let rounded = (per_sec / 100.0).round() as u64 * 100;
-        let digits = rounded.to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(' ');
-            }
-            out.push(c);
-        }
-        return out;
-    }
-    if per_sec >= 100.0 {
-        return format!("{per_sec:.0}");
-    }
-    format!("{per_sec:.1}")
-}
-
-/// Megabytes (10^6 bytes) per second.
-pub fn mb_per_sec(bytes_per_sec: f64) -> String {
-    let mb = bytes_per_sec / 1e6;
-    if mb >= 100.0 {
-        format!("{mb:.0}")
-    } else if mb >= 1.0 {
-        format!("{mb:.1}")
-    } else {
-        format!("{mb:.3}")
-    }
-}
-
-/// A duration in the unit that keeps it readable.
-pub fn duration(ns: f64) -> String {
-    if ns >= 1e9 {
-        format!("{:.2} s", ns / 1e9)
-    } else if ns >= 1e6 {
-        format!("{:.1} ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.1} µs", ns / 1e3)
-    } else {
-        format!("{ns:.0} ns")
-    }
-}
-
-/// `a / b` as `0.93×`, or `–` when either is missing.
-pub fn ratio(a: Option<f64>, b: Option<f64>) -> String {
-    match (a, b) {
-        (Some(a), Some(b)) if b > 0.0 => {
-            let r = a / b;
-            if r >= 10.0 {
-                format!("{r:.0}×")
-            } else if r >= 0.1 {
-                format!("{r:.2}×")
-            } else {
-                format!("{r:.4}×")
-            }
-        }
-        _ => "–".into(),
-    }
+    fmt::size(bytes)
 }
 
 fn find<'r>(
@@ -212,16 +145,16 @@ fn sizes(results: &[BenchResult], group: &str) -> Vec<u64> {
     s
 }
 
-/// Function ids of a group in first-seen order of `preferred`, then the rest.
-fn functions(results: &[BenchResult], group: &str, preferred: &[&str]) -> Vec<String> {
+/// Function ids of a group in the order of `preferred`, then the rest.
+fn functions(results: &[BenchResult], group: &str, preferred: &[String]) -> Vec<String> {
     let mut out: Vec<String> = preferred
         .iter()
         .filter(|f| {
             results
                 .iter()
-                .any(|r| r.group == group && r.function == **f)
+                .any(|r| r.group == group && &r.function == *f)
         })
-        .map(|f| f.to_string())
+        .cloned()
         .collect();
     for r in results.iter().filter(|r| r.group == group) {
         if !out.contains(&r.function) {
@@ -231,43 +164,46 @@ fn functions(results: &[BenchResult], group: &str, preferred: &[&str]) -> Vec<St
     out
 }
 
-const REQRESP_ORDER: [&str; 6] = [
-    "length",
-    "json-header",
-    "two-send-nagle-off",
-    "two-send-ack",
-    "sleep-1ms",
-    "two-send-nagle-on",
-];
-const ONEWAY_ORDER: [&str; 9] = [
-    "framed-ldc",
-    "length",
-    "raw-64k-writes",
-    "json-header",
-    "length-write-each",
-    "two-send-nagle-off",
-    "two-send-nagle-on",
-    "sleep-1ms",
-    "two-send-ack",
-];
-const DECODE_ORDER: [&str; 5] = [
-    "memcpy",
-    "ldc-whole",
-    "header-codec-whole",
-    "ldc-chunked",
-    "header-codec-chunked",
-];
-const ENCODE_ORDER: [&str; 3] = ["ldc", "header-codec", "header-prefix"];
+fn id(f: Framing) -> String {
+    f.id().into_owned()
+}
 
-/// `function`'s request/response rate over the binary length's at 256 B:
-/// the side-by-side median when measured, else the criterion ratio.
-fn side_or_criterion(inputs: &Inputs<'_>, function: &str, base: Option<f64>) -> String {
-    match inputs
-        .ratios
-        .get(&paired::key(REQRESP, function, "length", MAIN_SIZE))
-    {
-        Some(s) => format!("{:.2}×", s.median),
-        None => ratio(eps(inputs.results, REQRESP, function, MAIN_SIZE), base),
+/// Table order of a group's function ids.
+fn order(group: &str) -> Vec<String> {
+    let two = |ack, nodelay| id(Framing::TwoSend { ack, nodelay });
+    let sleep = id(Framing::Sleep {
+        gap: std::time::Duration::from_millis(1),
+    });
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    match group {
+        REQRESP => vec![
+            id(Framing::Length),
+            id(Framing::JsonHeader),
+            two(false, true),
+            two(true, false),
+            sleep,
+            two(false, false),
+        ],
+        ONEWAY => vec![
+            FRAMED_LDC.into(),
+            id(Framing::Length),
+            RAW_WRITES.into(),
+            id(Framing::JsonHeader),
+            LENGTH_WRITE_EACH.into(),
+            two(false, true),
+            two(false, false),
+            sleep,
+            two(true, false),
+        ],
+        DECODE => s(&[
+            "memcpy",
+            "ldc-whole",
+            "header-codec-whole",
+            "ldc-chunked",
+            "header-codec-chunked",
+        ]),
+        ENCODE => s(&["ldc", "header-codec", "header-prefix"]),
+        _ => Vec::new(),
     }
 }
 
@@ -279,8 +215,9 @@ fn latency_of(inputs: &Inputs<'_>, function: &str, size: u64) -> Option<LatencyS
 }
 
 /// How much longer a message with a minimal JSON header takes to encode
-/// (prefix only) and decode than one with a 4-byte length, from the codec
-/// groups, in nanoseconds.
+/// (`HeaderCodec::encode` against `LengthDelimitedCodec::encode`, both
+/// copying the body) and to decode than one with a 4-byte length, from the
+/// codec groups, in nanoseconds.
 pub fn json_extra_ns(results: &[BenchResult], size: u64) -> Option<f64> {
     let per = |f: &str, g: &str| {
         eps(results, g, f, size)
@@ -292,13 +229,12 @@ pub fn json_extra_ns(results: &[BenchResult], size: u64) -> Option<f64> {
     Some(decode + encode)
 }
 
-/// One check against a target from the issue.
-#[derive(Debug, Clone, PartialEq)]
+/// One check against a target.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
     /// What is compared.
     pub what: String,
-    /// The measured ratio or rate, formatted: side by side when there is
-    /// such a measurement, else from the criterion figures.
+    /// The side-by-side ratio, formatted, or `–` when not measured so.
     pub measured: String,
     /// The ratio from the criterion figures (back-to-back runs), formatted.
     pub criterion: String,
@@ -308,11 +244,11 @@ pub struct Check {
     pub met: Option<bool>,
 }
 
-/// The issue's targets, checked against the results: a ratio is judged on
-/// its side-by-side median when `ratios` has it, else on the criterion
-/// figures.
+/// The targets, checked against the results: a ratio is judged on its
+/// side-by-side median when `ratios` has it, else on the criterion figures.
 pub fn checks(results: &[BenchResult], ratios: &RatioFile) -> Vec<Check> {
     let mut out = Vec::new();
+    let length = id(Framing::Length);
     let mut ratio_check = |what: String, group: &str, a: &str, b: &str, size: u64, target: f64| {
         let crit = match (eps(results, group, a, size), eps(results, group, b, size)) {
             (Some(x), Some(y)) if y > 0.0 => Some(x / y),
@@ -322,50 +258,46 @@ pub fn checks(results: &[BenchResult], ratios: &RatioFile) -> Vec<Check> {
         let judged = side.map(|s| s.median).or(crit);
         out.push(Check {
             what,
-            measured: match side {
-                Some(s) => format!(
+            measured: side.map_or(MISSING.into(), |s| {
+                format!(
                     "{:.2}× ({:.2}–{:.2}, {} rounds)",
                     s.median, s.min, s.max, s.rounds
-                ),
-                None => "–".into(),
-            },
-            criterion: crit.map_or("–".into(), |r| format!("{r:.2}×")),
+                )
+            }),
+            criterion: crit.map_or(MISSING.into(), |r| format!("{r:.2}×")),
             target: format!("≥ {target:.1}×"),
             met: judged.map(|r| r >= target),
         });
     };
     for size in [16, 256, 1024] {
         ratio_check(
-            format!(
-                "one-way {}: framecheck binary length / Framed",
-                size_label(size)
-            ),
+            format!("one-way {}: binary length / Framed", size_label(size)),
             ONEWAY,
-            "length",
-            "framed-ldc",
+            &length,
+            FRAMED_LDC,
             size,
             0.9,
         );
     }
     let big = 64 * 1024;
     ratio_check(
-        "one-way 64 KiB: framecheck binary length / Framed".into(),
+        "one-way 64 KiB: binary length / Framed".into(),
         ONEWAY,
-        "length",
-        "framed-ldc",
+        &length,
+        FRAMED_LDC,
         big,
         1.0,
     );
     ratio_check(
-        "one-way 64 KiB: framecheck binary length / raw 64 KiB writes".into(),
+        "one-way 64 KiB: binary length / raw 64 KiB writes".into(),
         ONEWAY,
-        "length",
-        "raw-64k-writes",
+        &length,
+        RAW_WRITES,
         big,
         0.9,
     );
     ratio_check(
-        "decode 64 KiB: HeaderCodec / memcpy of the bodies (zero-copy: far above 1)".into(),
+        "decode 64 KiB: HeaderCodec / memcpy of the bodies".into(),
         DECODE,
         "header-codec-whole",
         "memcpy",
@@ -380,25 +312,17 @@ pub fn checks(results: &[BenchResult], ratios: &RatioFile) -> Vec<Check> {
         big,
         0.9,
     );
-    for (target, aim) in [(5e6, "target"), (10e6, "aim")] {
+    for (target, aim) in [(5e6, "target"), (10e6, "stretch aim")] {
         let measured = eps(results, DECODE, "header-codec-whole", 16);
         out.push(Check {
             what: format!("decode 16 B, minimal JSON header: HeaderCodec frames/s ({aim})"),
-            measured: "–".into(),
-            criterion: measured.map_or("–".into(), rate),
+            measured: MISSING.into(),
+            criterion: measured.map_or(MISSING.into(), rate),
             target: format!("≥ {}", rate(target)),
             met: measured.map(|m| m >= target),
         });
     }
     out
-}
-
-fn met(m: Option<bool>) -> &'static str {
-    match m {
-        Some(true) => "yes",
-        Some(false) => "**no**",
-        None => "not run",
-    }
 }
 
 /// The chart file of a group: `bench-<group>.svg`, with anything but ASCII
@@ -417,46 +341,44 @@ pub fn chart_name(group: &str) -> String {
     format!("bench-{safe}.svg")
 }
 
-/// The charts, one per group that has results.
+const KNOWN: [(&str, &str, &str); 4] = [
+    (
+        REQRESP,
+        "Request/response over loopback",
+        "requests/s (log scale)",
+    ),
+    (
+        ONEWAY,
+        "One-way streaming over loopback",
+        "messages/s (log scale)",
+    ),
+    (DECODE, "Decode in memory", "frames/s (log scale)"),
+    (ENCODE, "Encode in memory", "frames/s (log scale)"),
+];
+
+fn other_groups(results: &[BenchResult]) -> Vec<&str> {
+    let mut others: Vec<&str> = results
+        .iter()
+        .map(|r| r.group.as_str())
+        .filter(|g| !KNOWN.iter().any(|(k, _, _)| k == g))
+        .collect();
+    others.dedup();
+    others
+}
+
+/// The charts, one per group that has results: one colour per payload
+/// size, named in the legend.
 ///
 /// # Errors
 ///
 /// plotters' drawing error.
 pub fn charts(results: &[BenchResult]) -> Result<Vec<ChartFile>, String> {
     let mut out = Vec::new();
-    let specs: [(&str, &str, &str, &[&str]); 4] = [
-        (
-            REQRESP,
-            "Request/response over loopback",
-            "requests/s (log scale)",
-            &REQRESP_ORDER,
-        ),
-        (
-            ONEWAY,
-            "One-way streaming over loopback",
-            "messages/s (log scale)",
-            &ONEWAY_ORDER,
-        ),
-        (
-            DECODE,
-            "Decode in memory",
-            "frames/s (log scale)",
-            &DECODE_ORDER,
-        ),
-        (
-            ENCODE,
-            "Encode in memory",
-            "frames/s (log scale)",
-            &ENCODE_ORDER,
-        ),
-    ];
-    let mut known: Vec<&str> = Vec::new();
-    for (group, title, unit, order) in specs {
-        known.push(group);
+    for (group, title, unit) in KNOWN {
         let sizes = sizes(results, group);
         let mut bars = Vec::new();
         for (series, &size) in sizes.iter().enumerate() {
-            for f in functions(results, group, order) {
+            for f in functions(results, group, &order(group)) {
                 if let Some(v) = eps(results, group, &f, size) {
                     bars.push(Bar {
                         label: format!("{f} · {}", size_label(size)),
@@ -466,7 +388,14 @@ pub fn charts(results: &[BenchResult]) -> Result<Vec<ChartFile>, String> {
                 }
             }
         }
-        if let Some(svg) = chart::bar_chart_svg(title, unit, &bars)? {
+        let series: Vec<String> = sizes.iter().map(|s| size_label(*s)).collect();
+        let chart = BarChart {
+            title,
+            unit,
+            bars: &bars,
+            series: &series,
+        };
+        if let Some(svg) = chart.svg()? {
             out.push(ChartFile {
                 name: chart_name(group),
                 svg,
@@ -474,30 +403,28 @@ pub fn charts(results: &[BenchResult]) -> Result<Vec<ChartFile>, String> {
         }
     }
     // Any other group (the harness's): one bar per benchmark.
-    let mut others: Vec<&str> = results
-        .iter()
-        .map(|r| r.group.as_str())
-        .filter(|g| !known.contains(g))
-        .collect();
-    others.dedup();
-    for group in others {
+    for group in other_groups(results) {
         let bars: Vec<Bar> = results
             .iter()
             .filter(|r| r.group == group)
             .filter_map(|r| {
-                let v = r.elements_per_sec()?;
-                let label = match &r.value {
-                    Some(value) => format!("{} · {value}", r.function),
-                    None => r.function.clone(),
-                };
                 Some(Bar {
-                    label,
-                    value: v,
+                    label: match &r.value {
+                        Some(value) => format!("{} · {value}", r.function),
+                        None => r.function.clone(),
+                    },
+                    value: r.elements_per_sec()?,
                     series: 0,
                 })
             })
             .collect();
-        if let Some(svg) = chart::bar_chart_svg(group, "elements/s (log scale)", &bars)? {
+        let chart = BarChart {
+            title: group,
+            unit: "elements/s (log scale)",
+            bars: &bars,
+            series: &[],
+        };
+        if let Some(svg) = chart.svg()? {
             out.push(ChartFile {
                 name: chart_name(group),
                 svg,
@@ -507,301 +434,297 @@ pub fn charts(results: &[BenchResult]) -> Result<Vec<ChartFile>, String> {
     Ok(out)
 }
 
-/// Renders the report; `charts` are the files written next to it.
-pub fn render(inputs: &Inputs<'_>, charts: &[ChartFile]) -> String {
+// What the template sees. Tables arrive rendered; verdicts as booleans.
+
+#[derive(Serialize)]
+struct Page<'a> {
+    command: &'a str,
+    criterion_html: &'a str,
+    quick: bool,
+    machine: &'a Machine,
+    targets: String,
+    ratios: Option<String>,
+    reqresp: Option<ReqResp>,
+    oneway: Option<OneWay>,
+    codec: Vec<Section>,
+    codec_notes: Option<CodecNotes>,
+    harness: Vec<Section>,
+    fuzz: Option<Fuzz>,
+    fuzz_note: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Section {
+    title: String,
+    /// What one iteration handled, from the throughput criterion recorded.
+    per_iter: Option<String>,
+    table: String,
+    chart: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReqResp {
+    size: String,
+    table: String,
+    all_sizes: String,
+    chart: Option<String>,
+    nagle: Option<Latency>,
+    sleep: Option<Latency>,
+    nagle_off_ratio: String,
+    ack_ratio: String,
+    json_side: String,
+    json_criterion: String,
+    json_extra: Option<String>,
+    length_p50: String,
+}
+
+#[derive(Serialize)]
+struct Latency {
+    p50: String,
+    /// The verdict the template words: a stall for two-send with Nagle on
+    /// (p50 ≥ 10 ms), more than the 1 ms asked for the sleep (p50 > 1.5 ms).
+    slow: bool,
+}
+
+#[derive(Serialize)]
+struct OneWay {
+    size: String,
+    table: String,
+    all_sizes: String,
+    chart: Option<String>,
+    small_ratio: String,
+    small_faster: bool,
+    big_ratio: Option<String>,
+    big_faster: bool,
+    raw_ratio: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CodecNotes {
+    decode_64k_over_memcpy: Option<String>,
+    decode_64k_faster_than_memcpy: bool,
+    header_over_ldc_16: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Fuzz {
+    machine: String,
+    table: String,
+    checks: String,
+}
+
+fn chart_of(charts: &[ChartFile], group: &str) -> Option<String> {
+    let name = chart_name(group);
+    charts.iter().any(|c| c.name == name).then_some(name)
+}
+
+/// `function`'s request/response rate over the binary length's at 256 B:
+/// the side-by-side median when measured, else the criterion ratio.
+fn side_or_criterion(inputs: &Inputs<'_>, function: &str) -> String {
+    let length = id(Framing::Length);
+    match inputs
+        .ratios
+        .get(&paired::key(REQRESP, function, &length, MAIN_SIZE))
+    {
+        Some(s) => fmt::times(s.median),
+        None => ratio(
+            eps(inputs.results, REQRESP, function, MAIN_SIZE),
+            eps(inputs.results, REQRESP, &length, MAIN_SIZE),
+        ),
+    }
+}
+
+fn reqresp(inputs: &Inputs<'_>, charts: &[ChartFile]) -> Option<ReqResp> {
     let r = inputs.results;
-    let m = inputs.machine;
-    let mut md = String::new();
-    let chart_link = |md: &mut String, group: &str| {
-        let name = chart_name(group);
-        if charts.iter().any(|c| c.name == name) {
-            let _ = writeln!(md, "\n![{group}]({name})\n");
-        }
+    if !sizes(r, REQRESP).contains(&MAIN_SIZE) {
+        return None;
+    }
+    let length = id(Framing::Length);
+    let base = eps(r, REQRESP, &length, MAIN_SIZE);
+    let p = |l: Option<LatencySummary>, f: fn(&LatencySummary) -> u64| {
+        l.map_or(MISSING.into(), |l| duration(f(&l) as f64))
     };
-
-    let _ = writeln!(md, "# framecheck benchmarks\n");
-    let _ = writeln!(
-        md,
-        "Generated by `ci/bench-report.sh` — do not edit by hand. Criterion's full HTML report \
-         (distributions, every sample) is at [`{0}`]({0}) after a local run{1}.\n",
-        inputs.criterion_html,
-        if m.mode == "quick" {
-            " (a quick run passes `--noplot`, so its pages have no plots; the full run draws them)"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(md, "| | |\n| --- | --- |");
-    let _ = writeln!(md, "| date | {} |", m.date);
-    let _ = writeln!(md, "| mode | {} |", m.mode);
-    let _ = writeln!(md, "| command | `{}` |", inputs.command);
-    let _ = writeln!(md, "| CPU | {} ({} logical CPUs) |", m.cpu, m.nproc);
-    let _ = writeln!(md, "| rustc | {} |", m.rustc);
-    let _ = writeln!(md, "| load average (1/5/15 min) | {} |", m.load);
-    let _ = writeln!(
-        md,
-        "\nFigures are criterion's median time per iteration (robust to bursts of load from \
-         other processes), turned into rates. MB/s counts payload bytes only (10^6 bytes). Ratios \
-         are between benchmarks of the same run. The reference figures are the issue's, from a \
-         different 2-core machine: compare ratios, not absolute rates. A loaded machine (see load \
-         average) shifts every figure; ratios of neighbouring runs hold up better.\n"
-    );
-
-    // Targets.
-    let checks = checks(r, inputs.ratios);
-    let _ = writeln!(
-        md,
-        "## Targets\n\nA ratio is judged on its side-by-side measurement when there is one: the \
-         two cases alternate for several rounds on open connections, and the median per-round \
-         ratio (with its range) is quoted; the criterion column divides the figures of the \
-         tables below, measured one after the other.\n"
-    );
-    let _ = writeln!(
-        md,
-        "| check | side by side | criterion | target | met |\n| --- | ---: | ---: | --- | --- |"
-    );
-    for c in &checks {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} |",
-            c.what,
-            c.measured,
-            c.criterion,
-            c.target,
-            met(c.met)
-        );
+    let mut table = Table::new([
+        ("strategy", Align::Left),
+        ("req/s", Align::Right),
+        ("p50", Align::Right),
+        ("p99", Align::Right),
+        ("ratio to binary length", Align::Right),
+    ]);
+    for f in functions(r, REQRESP, &order(REQRESP)) {
+        let v = eps(r, REQRESP, &f, MAIN_SIZE);
+        let lat = latency_of(inputs, &f, MAIN_SIZE);
+        table.row([
+            label(&f).into_owned(),
+            v.map_or(MISSING.into(), rate),
+            p(lat, |l| l.p50_ns),
+            p(lat, |l| l.p99_ns),
+            ratio(v, base),
+        ]);
     }
-    if !inputs.ratios.is_empty() {
-        let _ = writeln!(
-            md,
-            "\nEvery side-by-side ratio (rate of the first over the second):\n\n\
-             | group | first | second | payload | median | min–max | rounds |\n\
-             | --- | --- | --- | ---: | ---: | ---: | ---: |"
-        );
-        for (key, s) in inputs.ratios {
-            let parts: Vec<&str> = key.split('/').collect();
-            if let [group, a, b, size] = parts[..] {
-                let _ = writeln!(
-                    md,
-                    "| {group} | {} | {} | {} | {:.2}× | {:.2}–{:.2} | {} |",
-                    label(a),
-                    label(b),
-                    size.parse().map_or(size.to_string(), size_label),
-                    s.median,
-                    s.min,
-                    s.max,
-                    s.rounds
-                );
-            }
-        }
-    }
-
-    // Request/response.
-    if sizes(r, REQRESP).contains(&MAIN_SIZE) {
-        let base = eps(r, REQRESP, "length", MAIN_SIZE);
-        let ref_base = REQRESP_REFERENCE[0].1;
-        let _ = writeln!(
-            md,
-            "\n## 1. Request/response over loopback TCP\n\nOne message out, the same message echoed \
-             back, one at a time; client and server on their own threads. Main table at {}:\n",
-            size_label(MAIN_SIZE)
-        );
-        let _ = writeln!(
-            md,
-            "| strategy | req/s | p50 | p99 | ratio to binary length | reference req/s | reference ratio |\n\
-             | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-        );
-        for f in functions(r, REQRESP, &REQRESP_ORDER) {
-            let v = eps(r, REQRESP, &f, MAIN_SIZE);
-            let lat = latency_of(inputs, &f, MAIN_SIZE);
-            let reference = REQRESP_REFERENCE
-                .iter()
-                .find(|(id, _)| *id == f)
-                .map(|(_, v)| *v);
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                label(&f),
-                v.map_or("–".into(), rate),
-                lat.map_or("–".into(), |l| duration(l.p50_ns as f64)),
-                lat.map_or("–".into(), |l| duration(l.p99_ns as f64)),
-                ratio(v, base),
-                reference.map_or("–".into(), rate),
-                ratio(reference, Some(ref_base)),
-            );
-        }
-        chart_link(&mut md, REQRESP);
-        let _ = writeln!(md, "<details><summary>All payload sizes</summary>\n");
-        let _ = writeln!(
-            md,
-            "| strategy | payload | req/s | MB/s | p50 | p99 | requests timed |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-        );
-        for f in functions(r, REQRESP, &REQRESP_ORDER) {
-            for size in sizes(r, REQRESP) {
-                let Some(res) = find(r, REQRESP, &f, size) else {
-                    continue;
-                };
-                let lat = latency_of(inputs, &f, size);
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {} | {} | {} | {} | {} |",
-                    label(&f),
-                    size_label(size),
-                    res.elements_per_sec().map_or("–".into(), rate),
-                    res.bytes_per_sec().map_or("–".into(), mb_per_sec),
-                    lat.map_or("–".into(), |l| duration(l.p50_ns as f64)),
-                    lat.map_or("–".into(), |l| duration(l.p99_ns as f64)),
-                    lat.map_or("–".into(), |l| l.count.to_string()),
-                );
-            }
-        }
-        let _ = writeln!(md, "\n</details>\n");
-        let nagle = latency_of(inputs, "two-send-nagle-on", MAIN_SIZE);
-        let sleep = latency_of(inputs, "sleep-1ms", MAIN_SIZE);
-        let _ = writeln!(md, "What the figures say:\n");
-        let _ = writeln!(
-            md,
-            "- **Two sends with Nagle on** stall: the 4-byte length goes out at once, but Nagle's \
-             algorithm holds the second small write (the payload) until the first is acknowledged, \
-             and the peer delays that ACK (Linux: up to 40 ms) hoping to piggyback it on data it \
-             never sends. Here both the request and the echo are two-send, so a round trip holds \
-             two stalls (p50 {}), half the reference's 22 req/s, which stalled once. Not a \
-             bandwidth problem; it is one timer per message.",
-            nagle.map_or("–".into(), |l| duration(l.p50_ns as f64))
-        );
-        let _ = writeln!(
-            md,
-            "- **Two sends with Nagle off** ({} of the single write, side by side) or **with an \
-             ack** ({}) frame correctly without the stall, but pay two writes per message, and \
-             the ack adds a whole round trip (the issue's reference: 0.46×).",
-            side_or_criterion(inputs, "two-send-nagle-off", base),
-            side_or_criterion(inputs, "two-send-ack", base),
-        );
-        let _ = writeln!(
-            md,
-            "- **Sleep 1 ms** caps the rate at the timer, not the network: tokio's timer has \
-             millisecond resolution and rounds a 1 ms sleep up to the next tick, so each message \
-             costs about 2 ms (p50 {}) — and it still does not frame: a large message arrives over \
-             several reads and fast senders merge messages.",
-            sleep.map_or("–".into(), |l| duration(l.p50_ns as f64))
-        );
-        let json = eps(r, REQRESP, "json-header", MAIN_SIZE);
-        let extra = json_extra_ns(r, MAIN_SIZE);
-        let base_p50 = latency_of(inputs, "length", MAIN_SIZE);
-        let _ = writeln!(
-            md,
-            "- **Header-prefixed** (one vectored write per message) is the only strategy bound by \
-             the loopback round trip itself. The JSON header runs at {} of the binary length's \
-             rate side by side ({} from the criterion figures, measured one after the other). In \
-             memory, encoding and parsing `{{\"data_size\":N}}` costs {} more per message than a \
-             4-byte length (sections 3 and 4): small against a round trip of {} (p50).",
-            side_or_criterion(inputs, "json-header", base),
-            ratio(json, base),
-            match extra {
-                Some(ns) if ns > 0.0 => duration(ns),
-                Some(_) => "nothing measurable".into(),
-                None => "–".into(),
-            },
-            base_p50.map_or("–".into(), |l| duration(l.p50_ns as f64)),
-        );
-    }
-
-    // One-way.
-    if sizes(r, ONEWAY).contains(&MAIN_SIZE) {
-        let _ = writeln!(
-            md,
-            "\n## 2. One-way streaming over loopback TCP\n\nA stream of messages; a sample ends when \
-             the receiver has decoded them all. Main table at {}, ratio to tokio-util's `Framed`:\n",
-            size_label(MAIN_SIZE)
-        );
-        let base = eps(r, ONEWAY, "framed-ldc", MAIN_SIZE);
-        let ref_base = ONEWAY_REFERENCE[0].1;
-        let _ = writeln!(
-            md,
-            "| strategy | msg/s | MB/s | ratio to Framed | reference msg/s | reference ratio |\n| --- | ---: | ---: | ---: | ---: | ---: |"
-        );
-        for f in functions(r, ONEWAY, &ONEWAY_ORDER) {
-            let Some(res) = find(r, ONEWAY, &f, MAIN_SIZE) else {
+    let mut all = Table::new([
+        ("strategy", Align::Left),
+        ("payload", Align::Right),
+        ("req/s", Align::Right),
+        ("MB/s", Align::Right),
+        ("p50", Align::Right),
+        ("p99", Align::Right),
+        ("requests timed", Align::Right),
+    ]);
+    for f in functions(r, REQRESP, &order(REQRESP)) {
+        for size in sizes(r, REQRESP) {
+            let Some(res) = find(r, REQRESP, &f, size) else {
                 continue;
             };
-            let v = res.elements_per_sec();
-            let reference = ONEWAY_REFERENCE
-                .iter()
-                .find(|(id, _)| *id == f)
-                .map(|(_, v)| *v);
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} | {} | {} |",
-                label(&f),
-                v.map_or("–".into(), rate),
-                res.bytes_per_sec().map_or("–".into(), mb_per_sec),
-                ratio(v, base),
-                reference.map_or("–".into(), rate),
-                ratio(reference, Some(ref_base)),
-            );
+            let lat = latency_of(inputs, &f, size);
+            all.row([
+                label(&f).into_owned(),
+                size_label(size),
+                res.elements_per_sec().map_or(MISSING.into(), rate),
+                res.bytes_per_sec().map_or(MISSING.into(), mb_per_sec),
+                p(lat, |l| l.p50_ns),
+                p(lat, |l| l.p99_ns),
+                lat.map_or(MISSING.into(), |l| l.count.to_string()),
+            ]);
         }
-        chart_link(&mut md, ONEWAY);
-        let _ = writeln!(md, "<details><summary>All payload sizes</summary>\n");
-        let _ = writeln!(
-            md,
-            "| strategy | payload | msg/s | MB/s | ratio to Framed, same size |\n| --- | ---: | ---: | ---: | ---: |"
-        );
-        for f in functions(r, ONEWAY, &ONEWAY_ORDER) {
-            for size in sizes(r, ONEWAY) {
-                let Some(res) = find(r, ONEWAY, &f, size) else {
-                    continue;
-                };
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {} | {} | {} |",
-                    label(&f),
-                    size_label(size),
-                    res.elements_per_sec().map_or("–".into(), rate),
-                    res.bytes_per_sec().map_or("–".into(), mb_per_sec),
-                    ratio(res.elements_per_sec(), eps(r, ONEWAY, "framed-ldc", size)),
-                );
-            }
-        }
-        let _ = writeln!(md, "\n</details>\n");
-        let _ = writeln!(md, "What the figures say:\n");
-        let _ = writeln!(
-            md,
-            "- **Batching is the whole game for small messages.** `Framed` and framecheck's \
-             `Conn::feed` + `flush` put many messages in one `write`; one write per message \
-             (`send`, two-send, sleep) pays a system call and a wakeup of the receiver each time. \
-             `FramedWrite` writes out whenever its buffer passes 8 KiB (its default backpressure \
-             boundary), `Conn::feed` at 64 KiB, so framecheck makes 8× fewer writes: at 16 B \
-             both are bound by per-message CPU work, at 256 B–1 KiB the extra writes show."
-        );
-        let _ = writeln!(
-            md,
-            "- **64 KiB**: `Framed`'s encoder copies each body into its write buffer; framecheck \
-             writes the prefix and the body in one vectored write without the copy, so it should \
-             match raw 64 KiB writes of unframed bytes."
-        );
-        let _ = writeln!(
-            md,
-            "- **Two sends with Nagle on** does not stall when streaming: the receiver keeps \
-             acknowledging full segments, so Nagle only coalesces the small writes. It stalls when \
-             the sender waits for something — the reply in request/response, or the ack of \
-             **two sends + ack** here: the next 4-byte length waits for the ACK of the previous \
-             payload, which the receiver delays, so that \"fix\" runs at the delayed-ACK timer rate."
-        );
-        let _ = writeln!(
-            md,
-            "- **Sleep 1 ms**: one message per timer tick, whatever the size."
-        );
     }
+    let latency_verdict = |f: Framing, slow_ns: u64| {
+        latency_of(inputs, &f.id(), MAIN_SIZE).map(|l| Latency {
+            p50: duration(l.p50_ns as f64),
+            slow: l.p50_ns >= slow_ns,
+        })
+    };
+    let json = id(Framing::JsonHeader);
+    Some(ReqResp {
+        size: size_label(MAIN_SIZE),
+        table: table.markdown(),
+        all_sizes: all.markdown(),
+        chart: chart_of(charts, REQRESP),
+        nagle: latency_verdict(
+            Framing::TwoSend {
+                ack: false,
+                nodelay: false,
+            },
+            10_000_000,
+        ),
+        sleep: latency_verdict(
+            Framing::Sleep {
+                gap: std::time::Duration::from_millis(1),
+            },
+            1_500_000,
+        ),
+        nagle_off_ratio: side_or_criterion(
+            inputs,
+            &Framing::TwoSend {
+                ack: false,
+                nodelay: true,
+            }
+            .id(),
+        ),
+        ack_ratio: side_or_criterion(
+            inputs,
+            &Framing::TwoSend {
+                ack: true,
+                nodelay: false,
+            }
+            .id(),
+        ),
+        json_side: side_or_criterion(inputs, &json),
+        json_criterion: ratio(eps(r, REQRESP, &json, MAIN_SIZE), base),
+        json_extra: json_extra_ns(r, MAIN_SIZE).map(|ns| {
+            if ns > 0.0 {
+                duration(ns)
+            } else {
+                "nothing measurable".into()
+            }
+        }),
+        length_p50: p(latency_of(inputs, &length, MAIN_SIZE), |l| l.p50_ns),
+    })
+}
 
-    // Codec.
-    for (group, title, order) in [
-        (DECODE, "3. Decode in memory", &DECODE_ORDER[..]),
-        (ENCODE, "4. Encode in memory", &ENCODE_ORDER[..]),
+fn oneway(inputs: &Inputs<'_>, charts: &[ChartFile]) -> Option<OneWay> {
+    let r = inputs.results;
+    if !sizes(r, ONEWAY).contains(&MAIN_SIZE) {
+        return None;
+    }
+    let length = id(Framing::Length);
+    let base = eps(r, ONEWAY, FRAMED_LDC, MAIN_SIZE);
+    let mut table = Table::new([
+        ("strategy", Align::Left),
+        ("msg/s", Align::Right),
+        ("MB/s", Align::Right),
+        ("ratio to Framed", Align::Right),
+    ]);
+    for f in functions(r, ONEWAY, &order(ONEWAY)) {
+        let Some(res) = find(r, ONEWAY, &f, MAIN_SIZE) else {
+            continue;
+        };
+        let v = res.elements_per_sec();
+        table.row([
+            label(&f).into_owned(),
+            v.map_or(MISSING.into(), rate),
+            res.bytes_per_sec().map_or(MISSING.into(), mb_per_sec),
+            ratio(v, base),
+        ]);
+    }
+    let mut all = Table::new([
+        ("strategy", Align::Left),
+        ("payload", Align::Right),
+        ("msg/s", Align::Right),
+        ("MB/s", Align::Right),
+        ("ratio to Framed, same size", Align::Right),
+    ]);
+    for f in functions(r, ONEWAY, &order(ONEWAY)) {
+        for size in sizes(r, ONEWAY) {
+            let Some(res) = find(r, ONEWAY, &f, size) else {
+                continue;
+            };
+            all.row([
+                label(&f).into_owned(),
+                size_label(size),
+                res.elements_per_sec().map_or(MISSING.into(), rate),
+                res.bytes_per_sec().map_or(MISSING.into(), mb_per_sec),
+                ratio(res.elements_per_sec(), eps(r, ONEWAY, FRAMED_LDC, size)),
+            ]);
+        }
+    }
+    // Side by side when measured, else criterion's figures.
+    let judged = |a: &str, b: &str, size: u64| -> Option<f64> {
+        inputs
+            .ratios
+            .get(&paired::key(ONEWAY, a, b, size))
+            .map(|s| s.median)
+            .or_else(|| {
+                let (x, y) = (eps(r, ONEWAY, a, size)?, eps(r, ONEWAY, b, size)?);
+                (y > 0.0).then(|| x / y)
+            })
+    };
+    let small = judged(&length, FRAMED_LDC, MAIN_SIZE);
+    let big = judged(&length, FRAMED_LDC, 64 * 1024);
+    Some(OneWay {
+        size: size_label(MAIN_SIZE),
+        table: table.markdown(),
+        all_sizes: all.markdown(),
+        chart: chart_of(charts, ONEWAY),
+        small_ratio: small.map_or(MISSING.into(), fmt::times),
+        small_faster: small.is_some_and(|x| x > 1.0),
+        big_ratio: big.map(fmt::times),
+        big_faster: big.is_some_and(|x| x > 1.0),
+        raw_ratio: judged(&length, RAW_WRITES, 64 * 1024).map(fmt::times),
+    })
+}
+
+fn codec(inputs: &Inputs<'_>, charts: &[ChartFile]) -> Vec<Section> {
+    let r = inputs.results;
+    let mut out = Vec::new();
+    for (group, title) in [
+        (DECODE, "3. Decode in memory"),
+        (ENCODE, "4. Encode in memory"),
     ] {
         if sizes(r, group).is_empty() {
             continue;
         }
-        let reference_fn = |f: &str| -> Option<&str> {
+        let base_of = |f: &str| -> Option<&str> {
             match f {
                 "header-codec-whole" => Some("ldc-whole"),
                 "header-codec-chunked" => Some("ldc-chunked"),
@@ -809,112 +732,225 @@ pub fn render(inputs: &Inputs<'_>, charts: &[ChartFile]) -> String {
                 _ => None,
             }
         };
-        let _ = writeln!(
-            md,
-            "\n## {title}\n\nOne stream of about 256 KiB of bodies (at least 16 frames) per \
-             iteration; minimal header `{{\"data_size\":N}}`; one core.\n"
-        );
-        let _ = writeln!(
-            md,
-            "| codec | payload | frames/s | body MB/s | ratio to LengthDelimitedCodec | ratio to memcpy |\n| --- | ---: | ---: | ---: | ---: | ---: |"
-        );
+        let mut table = Table::new([
+            ("codec", Align::Left),
+            ("payload", Align::Right),
+            ("frames/s", Align::Right),
+            ("body MB/s", Align::Right),
+            ("ratio to LengthDelimitedCodec", Align::Right),
+            ("ratio to memcpy", Align::Right),
+        ]);
         for size in sizes(r, group) {
-            for f in functions(r, group, order) {
+            for f in functions(r, group, &order(group)) {
                 let Some(res) = find(r, group, &f, size) else {
                     continue;
                 };
                 let v = res.elements_per_sec();
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {} | {} | {} | {} |",
-                    label(&f),
+                table.row([
+                    label(&f).into_owned(),
                     size_label(size),
-                    v.map_or("–".into(), rate),
-                    res.bytes_per_sec().map_or("–".into(), mb_per_sec),
-                    reference_fn(&f).map_or("–".into(), |rf| ratio(v, eps(r, group, rf, size))),
+                    v.map_or(MISSING.into(), rate),
+                    res.bytes_per_sec().map_or(MISSING.into(), mb_per_sec),
+                    base_of(&f).map_or(MISSING.into(), |b| ratio(v, eps(r, group, b, size))),
                     if group == DECODE && f != "memcpy" {
                         ratio(v, eps(r, DECODE, "memcpy", size))
                     } else {
-                        "–".into()
+                        MISSING.into()
                     },
-                );
+                ]);
             }
         }
-        chart_link(&mut md, group);
+        out.push(Section {
+            title: title.into(),
+            per_iter: frames_per_iteration(r, group),
+            table: table.markdown(),
+            chart: chart_of(charts, group),
+        });
     }
-    if !sizes(r, DECODE).is_empty() {
-        let _ = writeln!(md, "What the figures say:\n");
-        let _ = writeln!(
-            md,
-            "- **Where the time goes** for small frames: `LengthDelimitedCodec` reads a 4-byte \
-             integer; `HeaderCodec` reads a 4-byte length, then parses the JSON header with \
-             serde_json (a hand-written visitor, no allocation for a minimal header), checks it \
-             against the limits, and builds a `Frame` (`Header` with two `Option<String>`s and an \
-             empty map). A minimal `{{\"data_size\":N}}` takes a byte-level fast path (no \
-             serde_json), so what is left is a second state (length, header, body instead of \
-             head, data), a second `advance`, and building and dropping the `Header`; any other \
-             header goes through serde_json and costs several times more."
-        );
-        let _ = writeln!(
-            md,
-            "- **64 KiB**: both codecs split the body off the read buffer (`split_to`) without \
-             copying it, so a frame costs the same whatever its size and decoding beats memcpy \
-             of the bodies by an order of magnitude. Per frame, `HeaderCodec` still pays its \
-             header (the fixed cost above), which is why its frames/s stays below \
-             `LengthDelimitedCodec`'s at every size."
-        );
-        let _ = writeln!(
-            md,
-            "- **1–64 B reads**: every read is appended to the buffer (that copy is the socket \
-             read's in real life), and the decoder is called after each; a frame takes several \
-             calls. The body limit is reserved once the header is parsed."
-        );
-        let _ = writeln!(
-            md,
-            "- **Encode**: both encoders copy the body into the write buffer; \
-             `wire::encode_prefix` alone is what framecheck's `Conn` does for bodies over 8 KiB, \
-             sending the body itself in a vectored write. The header is written by serde_json \
-             even when it is the minimal one, which is most of the gap to \
-             `LengthDelimitedCodec` for small frames."
-        );
-    }
+    out
+}
 
-    // Other groups (the harness bench).
-    let known = [REQRESP, ONEWAY, DECODE, ENCODE];
-    let mut others: Vec<&str> = r
-        .iter()
-        .map(|x| x.group.as_str())
-        .filter(|g| !known.contains(g))
+/// `16 384 frames of 16 B, …, 4 frames of 64 KiB`: the frames one
+/// iteration of `group` handled at each size, as criterion recorded them.
+fn frames_per_iteration(results: &[BenchResult], group: &str) -> Option<String> {
+    let parts: Vec<String> = sizes(results, group)
+        .into_iter()
+        .filter_map(|size| {
+            let n = results
+                .iter()
+                .filter(|r| r.group == group && r.size() == Some(size))
+                .find_map(|r| r.throughput?.elements())?;
+            Some(format!(
+                "{} {} of {}",
+                fmt::group_thousands(n),
+                if n == 1 { "frame" } else { "frames" },
+                size_label(size)
+            ))
+        })
         .collect();
-    others.dedup();
-    if !others.is_empty() {
-        let _ = writeln!(md, "\n## 5. The harness\n");
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+fn codec_notes(results: &[BenchResult]) -> Option<CodecNotes> {
+    if sizes(results, DECODE).is_empty() {
+        return None;
     }
-    for group in others {
-        let _ = writeln!(
-            md,
-            "### `{group}`\n\n| benchmark | parameter | time per iteration | elements/s | MB/s |\n| --- | --- | ---: | ---: | ---: |"
+    let over = |a: &str, b: &str, size: u64| {
+        let (x, y) = (
+            eps(results, DECODE, a, size)?,
+            eps(results, DECODE, b, size)?,
         );
-        for res in r.iter().filter(|x| x.group == group) {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} | {} |",
-                res.function,
-                res.value.as_deref().unwrap_or(""),
-                duration(res.ns_per_iter),
-                res.elements_per_sec().map_or("–".into(), rate),
-                res.bytes_per_sec().map_or("–".into(), mb_per_sec),
-            );
-        }
-        chart_link(&mut md, group);
+        (y > 0.0).then(|| x / y)
+    };
+    let memcpy = over("header-codec-whole", "memcpy", 64 * 1024);
+    Some(CodecNotes {
+        decode_64k_over_memcpy: memcpy.map(fmt::times),
+        decode_64k_faster_than_memcpy: memcpy.is_some_and(|m| m > 1.0),
+        header_over_ldc_16: over("header-codec-whole", "ldc-whole", 16).map(fmt::times),
+    })
+}
+
+fn harness(results: &[BenchResult], charts: &[ChartFile]) -> Vec<Section> {
+    other_groups(results)
+        .into_iter()
+        .map(|group| {
+            let mut t = Table::new([
+                ("benchmark", Align::Left),
+                ("parameter", Align::Left),
+                ("time per iteration", Align::Right),
+                ("elements/s", Align::Right),
+                ("MB/s", Align::Right),
+            ]);
+            for res in results.iter().filter(|x| x.group == group) {
+                t.row([
+                    res.function.clone(),
+                    res.value.clone().unwrap_or_default(),
+                    duration(res.ns_per_iter),
+                    res.elements_per_sec().map_or(MISSING.into(), rate),
+                    res.bytes_per_sec().map_or(MISSING.into(), mb_per_sec),
+                ]);
+            }
+            Section {
+                title: group.into(),
+                per_iter: None,
+                table: t.markdown(),
+                chart: chart_of(charts, group),
+            }
+        })
+        .collect()
+}
+
+fn targets_table(results: &[BenchResult], ratios: &RatioFile) -> Table {
+    let mut t = Table::new([
+        ("check", Align::Left),
+        ("side by side", Align::Right),
+        ("criterion", Align::Right),
+        ("target", Align::Left),
+        ("met", Align::Left),
+    ]);
+    for c in checks(results, ratios) {
+        t.row([
+            c.what,
+            c.measured,
+            c.criterion,
+            c.target,
+            fuzz_speed::met(c.met).into(),
+        ]);
     }
-    md
+    t
+}
+
+fn ratios_table(ratios: &RatioFile) -> Option<Table> {
+    if ratios.is_empty() {
+        return None;
+    }
+    let mut t = Table::new([
+        ("group", Align::Left),
+        ("first", Align::Left),
+        ("second", Align::Left),
+        ("payload", Align::Right),
+        ("median", Align::Right),
+        ("min–max", Align::Right),
+        ("rounds", Align::Right),
+    ]);
+    for (key, s) in ratios {
+        let parts: Vec<&str> = key.split('/').collect();
+        if let [group, a, b, size] = parts[..] {
+            t.row([
+                group.to_owned(),
+                label(a).into_owned(),
+                label(b).into_owned(),
+                size.parse().map_or(size.to_owned(), size_label),
+                format!("{:.2}×", s.median),
+                format!("{:.2}–{:.2}", s.min, s.max),
+                s.rounds.to_string(),
+            ]);
+        }
+    }
+    Some(t)
+}
+
+/// Renders the report; `charts` are the files written next to it.
+///
+/// # Errors
+///
+/// The template's error (a bug in the template, caught by the tests).
+pub fn render(inputs: &Inputs<'_>, charts: &[ChartFile]) -> Result<String, String> {
+    let r = inputs.results;
+    let page = Page {
+        command: inputs.command,
+        criterion_html: inputs.criterion_html,
+        quick: inputs.machine.mode == "quick",
+        machine: inputs.machine,
+        targets: targets_table(r, inputs.ratios).markdown(),
+        ratios: ratios_table(inputs.ratios).map(|t| t.markdown()),
+        reqresp: reqresp(inputs, charts),
+        oneway: oneway(inputs, charts),
+        codec: codec(inputs, charts),
+        codec_notes: codec_notes(r),
+        harness: harness(r, charts),
+        fuzz: inputs.fuzz.map(|f| Fuzz {
+            machine: f.machine.clone(),
+            table: f.table().markdown(),
+            checks: f.checks().markdown(),
+        }),
+        fuzz_note: inputs.fuzz_note.filter(|n| !n.is_empty()),
+    };
+    let mut tt = TinyTemplate::new();
+    tt.set_default_formatter(&tinytemplate::format_unescaped);
+    tt.add_template("benchmarks", TEMPLATE)
+        .map_err(|e| e.to_string())?;
+    let md = tt.render("benchmarks", &page).map_err(|e| e.to_string())?;
+    Ok(collapse_blank_lines(&md))
+}
+
+/// At most one blank line in a row (the template's optional parts leave
+/// more where they are empty), and one newline at the end.
+fn collapse_blank_lines(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let mut blank = 0;
+    for line in md.lines() {
+        if line.trim().is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let end = out.trim_end().len();
+    out.truncate(end);
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::Throughput;
+    use crate::{fuzz_speed::TargetSpeed, results::Throughput};
 
     fn res(group: &str, function: &str, size: u64, per_sec: f64) -> BenchResult {
         BenchResult {
@@ -929,23 +965,53 @@ mod tests {
         }
     }
 
+    fn nagle_on() -> String {
+        id(Framing::TwoSend {
+            ack: false,
+            nodelay: false,
+        })
+    }
+
+    fn machine(mode: &str) -> Machine {
+        Machine {
+            cpu: "Test CPU".into(),
+            nproc: 2,
+            rustc: "rustc 1.95.0".into(),
+            date: "2026-11-22 23:00 UTC".into(),
+            mode: mode.into(),
+            load: "1.00 0.50 0.20".into(),
+        }
+    }
+
+    fn inputs<'a>(
+        results: &'a [BenchResult],
+        latencies: &'a LatencyFile,
+        ratios: &'a RatioFile,
+        fuzz: Option<&'a FuzzSpeed>,
+        machine: &'a Machine,
+    ) -> Inputs<'a> {
+        Inputs {
+            results,
+            latencies,
+            ratios,
+            fuzz,
+            fuzz_note: None,
+            machine,
+            command: "bash ci/bench-report.sh --quick",
+            criterion_html: "../target/criterion/report/index.html",
+        }
+    }
+
     #[test]
-    fn number_formats() {
-        assert_eq!(rate(39_012.0), "39 000");
-        assert_eq!(rate(1_234_567.0), "1.23 M");
-        assert_eq!(rate(13_512_000.0), "13.5 M");
-        assert_eq!(rate(3_300_000.0), "3.30 M");
-        assert_eq!(rate(22.44), "22.4");
-        assert_eq!(rate(460.2), "460");
-        assert_eq!(duration(25_300.0), "25.3 µs");
-        assert_eq!(duration(44_900_000.0), "44.9 ms");
-        assert_eq!(duration(850.0), "850 ns");
-        assert_eq!(mb_per_sec(10_958_000.0), "11.0");
-        assert_eq!(ratio(Some(22.0), Some(39_000.0)), "0.0006×");
-        assert_eq!(ratio(Some(3.0), Some(3.3)), "0.91×");
-        assert_eq!(ratio(None, Some(1.0)), "–");
-        assert_eq!(size_label(65_536), "64 KiB");
-        assert_eq!(size_label(256), "256 B");
+    fn labels_come_from_the_codec_for_strategies() {
+        for f in Framing::ALL {
+            assert_eq!(label(&f.id()), f.label());
+        }
+        assert_eq!(
+            label(FRAMED_LDC),
+            "tokio-util Framed + LengthDelimitedCodec"
+        );
+        assert_eq!(label("unknown-id"), "unknown-id");
         assert_eq!(
             chart_name("harness/check decoder"),
             "bench-harness_check_decoder.svg"
@@ -956,14 +1022,14 @@ mod tests {
     fn checks_compare_against_targets() {
         let results = vec![
             res(ONEWAY, "length", 256, 3.0e6),
-            res(ONEWAY, "framed-ldc", 256, 3.2e6),
+            res(ONEWAY, FRAMED_LDC, 256, 3.2e6),
             res(ONEWAY, "length", 65_536, 40_000.0),
-            res(ONEWAY, "framed-ldc", 65_536, 30_000.0),
-            res(ONEWAY, "raw-64k-writes", 65_536, 50_000.0),
+            res(ONEWAY, FRAMED_LDC, 65_536, 30_000.0),
+            res(ONEWAY, RAW_WRITES, 65_536, 50_000.0),
             res(DECODE, "header-codec-whole", 16, 7e6),
         ];
         let ratios = RatioFile::from([(
-            paired::key(ONEWAY, "length", "raw-64k-writes", 65_536),
+            paired::key(ONEWAY, "length", RAW_WRITES, 65_536),
             RatioSummary {
                 rounds: 5,
                 median: 0.95,
@@ -978,12 +1044,12 @@ mod tests {
         assert_eq!(get("one-way 256 B").measured, "–");
         assert_eq!(get("one-way 16 B").met, None);
         assert_eq!(
-            get("one-way 64 KiB: framecheck binary length / Framed").met,
+            get("one-way 64 KiB: binary length / Framed").met,
             Some(true)
         );
         // The criterion figures say 0.80×, the side-by-side median 0.95×:
         // the side-by-side measurement decides.
-        let raw = get("one-way 64 KiB: framecheck binary length / raw");
+        let raw = get("one-way 64 KiB: binary length / raw");
         assert_eq!(raw.criterion, "0.80×");
         assert_eq!(raw.measured, "0.95× (0.90–1.10, 5 rounds)");
         assert_eq!(raw.met, Some(true));
@@ -996,14 +1062,21 @@ mod tests {
     }
 
     #[test]
-    fn report_has_tables_ratios_latencies_and_machine() {
+    fn report_has_tables_ratios_latencies_machine_and_no_reference_figures() {
         let results = vec![
             res(REQRESP, "length", 256, 40_000.0),
-            res(REQRESP, "two-send-nagle-on", 256, 11.0),
-            res(ONEWAY, "framed-ldc", 256, 2e6),
+            res(REQRESP, &nagle_on(), 256, 11.0),
+            res(ONEWAY, FRAMED_LDC, 256, 2e6),
             res(ONEWAY, "length", 256, 3e6),
             res(DECODE, "header-codec-whole", 16, 1.2e7),
             res(DECODE, "ldc-whole", 16, 2.4e7),
+            BenchResult {
+                throughput: Some(Throughput::ElementsAndBytes {
+                    elements: 4,
+                    bytes: 4 * 65_536,
+                }),
+                ..res(DECODE, "ldc-whole", 65_536, 1e6)
+            },
             BenchResult {
                 group: "harness".into(),
                 function: "roundtrip".into(),
@@ -1013,7 +1086,7 @@ mod tests {
             },
         ];
         let latencies = LatencyFile::from([(
-            latency::key(REQRESP, "two-send-nagle-on", "256"),
+            latency::key(REQRESP, &nagle_on(), "256"),
             LatencySummary {
                 count: 20,
                 p50_ns: 88_000_000,
@@ -1021,14 +1094,6 @@ mod tests {
                 max_ns: 93_000_000,
             },
         )]);
-        let machine = Machine {
-            cpu: "Test CPU".into(),
-            nproc: 2,
-            rustc: "rustc 1.95.0".into(),
-            date: "2026-11-22 23:00 UTC".into(),
-            mode: "quick".into(),
-            load: "1.00 0.50 0.20".into(),
-        };
         let ratios = RatioFile::from([(
             paired::key(REQRESP, "json-header", "length", 256),
             RatioSummary {
@@ -1038,14 +1103,8 @@ mod tests {
                 max: 1.01,
             },
         )]);
-        let inputs = Inputs {
-            results: &results,
-            latencies: &latencies,
-            ratios: &ratios,
-            machine: &machine,
-            command: "ci/bench-report.sh --quick",
-            criterion_html: "../target/criterion/report/index.html",
-        };
+        let m = machine("quick");
+        let inputs = inputs(&results, &latencies, &ratios, None, &m);
         let charts = charts(&results).unwrap();
         let names: Vec<&str> = charts.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
@@ -1057,18 +1116,102 @@ mod tests {
                 "bench-harness.svg"
             ]
         );
-        let md = render(&inputs, &charts);
+        let md = render(&inputs, &charts).unwrap();
         for needle in [
             "| CPU | Test CPU (2 logical CPUs) |",
-            "| two sends, Nagle on | 11.0 | 88.0 ms | 92.0 ms | 0.0003× | 22.0 | 0.0006× |",
-            "| framecheck header-prefixed, binary length | 3.00 M | 768 | 1.50× | – | – |",
+            "**This was a quick run**",
+            "| two sends, Nagle on | 11.0 | 88.0 ms | 92.0 ms | 0.00028× |",
+            "- **Two sends with Nagle on** stalled: p50 88.0 ms per round trip.",
+            "| binary length prefix | 3.00 M | 768 | 1.50× |",
+            "At 256 B the binary length ran at 1.50× of `Framed`'s rate, faster.",
             "| HeaderCodec, whole buffer | 16 B | 12.0 M | 192 | 0.50× | – |",
+            "at 16 B, `HeaderCodec` decoded at 0.50× of `LengthDelimitedCodec`'s rate",
             "![loopback_reqresp](bench-loopback_reqresp.svg)",
             "| roundtrip |  | 1.0 ms | 100 000 | – |",
             "../target/criterion/report/index.html",
-            "| loopback_reqresp | framecheck header-prefixed, JSON header | framecheck header-prefixed, binary length | 256 B | 0.97× | 0.90–1.01 | 5 |",
+            "| loopback_reqresp | JSON header | binary length prefix | 256 B | 0.97× | 0.90–1.01 | 5 |",
+            "the JSON header ran at 0.97× of the binary length's rate side by side",
+            "minimal header `{\"data_size\":N}`",
+            "One stream per iteration: 1 frame of 16 B, 4 frames of 64 KiB;",
+            "## 6. Fuzzing speed\n\nNot measured in this run",
         ] {
             assert!(md.contains(needle), "missing {needle:?} in:\n{md}");
         }
+        // Only figures of this run: no reference columns, no borrowed rates.
+        assert!(!md.to_lowercase().contains("reference"), "{md}");
+        assert!(!md.contains("{{") && !md.contains("{rr."), "{md}");
+        assert!(!md.contains("\n\n\n"), "{md}");
+    }
+
+    #[test]
+    fn a_full_run_says_no_quick_note_and_a_fast_nagle_is_not_a_stall() {
+        let results = vec![
+            res(REQRESP, "length", 256, 40_000.0),
+            res(REQRESP, &nagle_on(), 256, 30_000.0),
+        ];
+        let latencies = LatencyFile::from([(
+            latency::key(REQRESP, &nagle_on(), "256"),
+            LatencySummary {
+                count: 20,
+                p50_ns: 40_000,
+                p99_ns: 90_000,
+                max_ns: 93_000,
+            },
+        )]);
+        let m = machine("full");
+        let ratios = RatioFile::new();
+        let md = render(&inputs(&results, &latencies, &ratios, None, &m), &[]).unwrap();
+        assert!(!md.contains("quick run"), "{md}");
+        assert!(
+            md.contains("- **Two sends with Nagle on** did not stall in this run (p50 40.0 µs)."),
+            "{md}"
+        );
+        assert!(!md.contains("## 2. One-way"), "{md}");
+        assert!(!md.contains("!["), "no chart files, no links: {md}");
+    }
+
+    #[test]
+    fn fuzzing_speed_is_rendered_from_the_file_when_there_is_one() {
+        let fuzz = FuzzSpeed {
+            machine: "AMD EPYC, 2 CPUs".into(),
+            targets: vec![
+                TargetSpeed {
+                    target: "decode".into(),
+                    config: fuzz_speed::ASAN.into(),
+                    execs_per_sec: 12_400.0,
+                    seconds: 10.0,
+                },
+                TargetSpeed {
+                    target: "decode".into(),
+                    config: fuzz_speed::FAST.into(),
+                    execs_per_sec: 140_000.0,
+                    seconds: 10.0,
+                },
+            ],
+            oracle_vs_plain: None,
+        };
+        let m = machine("full");
+        let (results, latencies, ratios) = (Vec::new(), LatencyFile::new(), RatioFile::new());
+        let md = render(&inputs(&results, &latencies, &ratios, Some(&fuzz), &m), &[]).unwrap();
+        assert!(md.contains("in this run, on AMD EPYC, 2 CPUs"), "{md}");
+        assert!(md.contains("| `decode` | 12 400 | 140 000 | 11× |"), "{md}");
+        assert!(
+            md.contains("| `decode` without sanitizer, exec/s | 140 000 | ≥ 300 000 | **no** |"),
+            "{md}"
+        );
+        assert!(!md.contains("Not measured in this run"), "{md}");
+    }
+
+    #[test]
+    fn an_unmeasured_fuzzing_speed_says_why_when_told() {
+        let m = machine("quick");
+        let (results, latencies, ratios) = (Vec::new(), LatencyFile::new(), RatioFile::new());
+        let mut i = inputs(&results, &latencies, &ratios, None, &m);
+        i.fuzz_note = Some("cargo-fuzz is not installed");
+        let md = render(&i, &[]).unwrap();
+        assert!(
+            md.contains("Not measured in this run: cargo-fuzz is not installed."),
+            "{md}"
+        );
     }
 }

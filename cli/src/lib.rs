@@ -9,7 +9,8 @@
 //! - [`proxy`]: `slice-proxy`, which re-segments TCP traffic both ways.
 //! - [`fuzz_server`]: `fuzz-server` and `replay`, protocol fuzzing of a
 //!   live server in any language (a library engine; the commands are thin).
-//! - [`showdown`]: the demonstration that runs everything above in-process.
+//! - [`showdown`]: the demonstration that runs everything above in-process,
+//!   one part per module; [`report`] prints and writes what the parts found.
 //!
 //! [`net`] holds what the servers share: the message formats, the idle
 //! timeout, graceful shutdown and the `listening on IP:PORT` line. [`cut`]

@@ -34,10 +34,11 @@ async fn part1_raw_framing_loses_boundaries_and_header_prefixed_keeps_them() {
     assert!(out.status.success(), "{}", out.stderr);
     assert!(out.stdout.contains("merged"), "{}", out.stdout);
     let r = results(out_dir.path());
-    let rows = r["part1"].as_array().unwrap();
+    assert!(r.get("cost").is_none(), "only part 1 ran: {r}");
+    let rows = r["boundaries"]["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 3);
     let raw = &rows[0];
-    assert!(raw["framing"].as_str().unwrap().starts_with("raw"));
+    assert_eq!(raw["framing"], "raw, no gap (one read = one message)");
     assert_eq!(n(raw, "sent"), 1500);
     assert!(n(raw, "merged") > 0, "{raw}");
     assert!(n(raw, "split") > 0, "{raw}");
@@ -58,9 +59,14 @@ async fn part1_raw_framing_loses_boundaries_and_header_prefixed_keeps_them() {
     }
     let md = std::fs::read_to_string(out_dir.path().join("report.md")).unwrap();
     assert!(
-        md.contains("| raw (one read = one message) | 1500 |"),
+        md.contains("| raw, no gap (one read = one message) | 1500 |"),
         "{md}"
     );
+    assert!(
+        md.contains("## Part 1: does each framing keep message boundaries?"),
+        "{md}"
+    );
+    assert!(!md.contains("## Part 2"), "{md}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,7 +91,8 @@ async fn part2_measures_every_strategy_at_both_sizes() {
     .await;
     assert!(out.status.success(), "{}", out.stderr);
     let r = results(out_dir.path());
-    let rows = r["part2"].as_array().unwrap();
+    assert!(r.get("boundaries").is_none(), "only part 2 ran: {r}");
+    let rows = r["cost"]["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 18);
     for row in rows {
         assert_eq!(row["error"], Value::Null, "{row}");
@@ -100,7 +107,20 @@ async fn part2_measures_every_strategy_at_both_sizes() {
     assert!(sizes.contains(&64) && sizes.contains(&16384));
     let svg = std::fs::read_to_string(out_dir.path().join("chart.svg")).unwrap();
     assert!(
-        svg.starts_with("<svg") && svg.contains("two-send, Nagle on"),
+        svg.starts_with("<svg") && svg.contains("two sends, Nagle on · 64 B"),
         "{svg}"
     );
+    let ids: Vec<&str> = rows
+        .iter()
+        .map(|r| r["strategy"]["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"two-send-ack-nagle-off"), "{ids:?}");
+    assert!(ids.contains(&"length-pipelined"), "{ids:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_number_past_the_list_is_refused() {
+    let out = run(&["showdown", "--part", "9"], b"").await;
+    assert!(!out.status.success());
+    assert!(out.stderr.contains("--part"), "{}", out.stderr);
 }

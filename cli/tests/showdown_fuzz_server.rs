@@ -47,13 +47,28 @@ async fn showdown_part_3_prints_the_finding() {
     )
     .await;
     assert!(run.status.success(), "{}", run.stderr);
-    assert!(run.stdout.contains("Part 3"), "{}", run.stdout);
+    assert!(run.stdout.contains("Part 3: fuzz-server"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("segmentation finding after"),
+        run.stdout.contains("segmentation: cut in the"),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("0 finding(s)"), "{}", run.stdout);
+    assert!(run.stdout.contains("10 of 10"), "{}", run.stdout);
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("results.json")).unwrap()).unwrap();
+    let rows = results["fuzz_server"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{results}");
+    assert!(
+        rows[0]["finding"]
+            .as_str()
+            .unwrap()
+            .starts_with("segmentation"),
+        "{results}"
+    );
+    assert!(
+        rows[1]["finding"].is_null(),
+        "echo-server had a finding: {results}"
+    );
 }
 
 #[test]

@@ -4,4 +4,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| framecheck::targets::decode::run(data));
+fuzz_target!(|data: &[u8]| framecheck_codec_fuzz::decode::run(data));

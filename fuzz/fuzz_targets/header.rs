@@ -3,7 +3,7 @@
 //! and held to the exact outcome the description calls for.
 #![no_main]
 
-use framecheck::targets::header::{run, HeaderCase};
+use framecheck_codec_fuzz::header::{run, HeaderCase};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|case: HeaderCase| run(&case));

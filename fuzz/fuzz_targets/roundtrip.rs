@@ -2,10 +2,8 @@
 //! cut, decode, compare.
 #![no_main]
 
-use framecheck::targets::{
-    roundtrip::{run, FuzzFrame},
-    RoundtripInput,
-};
+use framecheck::targets::RoundtripInput;
+use framecheck_codec_fuzz::roundtrip::{run, FuzzFrame};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: RoundtripInput<FuzzFrame>| run(&input));

@@ -6,8 +6,8 @@
 //! Built only with `--features planted-bug` (see `ci/fuzz-selftest.sh`).
 #![no_main]
 
-use framecheck::targets::header::{check, HeaderCase};
 use framecheck_codec::HeaderCodec;
+use framecheck_codec_fuzz::header::{check, HeaderCase};
 use framecheck_fuzz::planted::ReservesClaimedBody;
 use libfuzzer_sys::fuzz_target;
 

@@ -3,7 +3,7 @@
 //! reads and writes; exactly the messages sent must arrive.
 #![no_main]
 
-use framecheck::targets::transport::{run, TransportCase};
+use framecheck_codec_fuzz::transport::{run, TransportCase};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|case: TransportCase| run(&case));

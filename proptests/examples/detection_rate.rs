@@ -88,8 +88,14 @@ fn main() {
         let checks = [
             harness.check_roundtrip(LengthDelimitedCodec::new, strategies::byte_frames()),
             harness.check_roundtrip(LinesCodec::new, strategies::lines()),
-            harness.check_roundtrip(HeaderCodec::new, strategies::header_frames()),
-            harness.check_truncation_detected(HeaderCodec::new, strategies::header_frames()),
+            harness.check_roundtrip(
+                HeaderCodec::new,
+                framecheck_codec_fuzz::strategies::header_frames(),
+            ),
+            harness.check_truncation_detected(
+                HeaderCodec::new,
+                framecheck_codec_fuzz::strategies::header_frames(),
+            ),
             harness.check_roundtrip(
                 || StrictLengthCodec::new(1 << 20),
                 strategies::byte_frames(),

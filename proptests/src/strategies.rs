@@ -18,9 +18,7 @@
 //! ```
 
 use bytes::Bytes;
-use framecheck_codec::{Frame, Header};
 use proptest::{collection::vec, prelude::*, sample::select};
-use serde_json::{Map, Value};
 
 /// Sizes just around the limits of `u8`, `u16` and 7-bit varint lengths.
 const EDGES: [usize; 14] = [
@@ -81,46 +79,6 @@ pub fn lines() -> impl Strategy<Value = Vec<String>> + Clone {
         1 => "[a-zé€😀]{250,300}",
     ];
     vec(line, 0..=8)
-}
-
-/// Zero to six [`Frame`]s for `HeaderCodec`, with [`bodies`] and headers
-/// that sometimes carry a `filename`, a `hash` and extra fields of every
-/// JSON type.
-pub fn header_frames() -> impl Strategy<Value = Vec<Frame>> + Clone {
-    vec(header_frame(), 0..=6)
-}
-
-/// One [`Frame`] of [`header_frames`].
-pub fn header_frame() -> impl Strategy<Value = Frame> + Clone {
-    let extra_value = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        "[ -~]{0,24}".prop_map(Value::String),
-        vec(any::<u8>(), 0..4).prop_map(Value::from),
-    ];
-    let extra = vec(("[a-z_]{1,10}", extra_value), 0..4).prop_map(|fields| {
-        let mut map = Map::new();
-        for (key, value) in fields {
-            if !matches!(key.as_str(), "data_size" | "filename" | "hash") {
-                map.insert(key, value);
-            }
-        }
-        map
-    });
-    (
-        bodies(),
-        proptest::option::of("[a-zA-Z0-9_. -]{0,32}"),
-        proptest::option::of("[0-9a-f]{64}"),
-        extra,
-    )
-        .prop_map(|(body, filename, hash, extra)| {
-            let mut header = Header::new(0);
-            header.filename = filename;
-            header.hash = hash;
-            header.extra = extra;
-            Frame::with_header(header, body)
-        })
 }
 
 /// `len` pseudo-random bytes from `seed` (xorshift64*), 8 at a time.

@@ -29,7 +29,10 @@ fn lines_codec_round_trips() {
 
 #[test]
 fn header_codec_round_trips_headers_with_extra_fields() {
-    framecheck::assert_roundtrip(HeaderCodec::new, strategies::header_frames());
+    framecheck::assert_roundtrip(
+        HeaderCodec::new,
+        framecheck_codec_fuzz::strategies::header_frames(),
+    );
 }
 
 #[test]
@@ -45,7 +48,10 @@ fn strict_length_codec_round_trips() {
 
 #[test]
 fn header_codec_detects_truncation() {
-    framecheck::assert_truncation_detected(HeaderCodec::new, strategies::header_frames());
+    framecheck::assert_truncation_detected(
+        HeaderCodec::new,
+        framecheck_codec_fuzz::strategies::header_frames(),
+    );
 }
 
 #[test]
@@ -155,7 +161,11 @@ fn malformed() -> impl Strategy<Value = (Vec<u8>, FrameError)> {
 #[test]
 fn header_codec_gives_the_typed_error_for_malformed_headers_whatever_the_reads() {
     let mut runner = TestRunner::default();
-    let strategy = (strategies::header_frames(), malformed(), chunkings());
+    let strategy = (
+        framecheck_codec_fuzz::strategies::header_frames(),
+        malformed(),
+        chunkings(),
+    );
     runner
         .run(&strategy, |(frames, (bad, expected), chunking)| {
             let mut stream = BytesMut::new();
@@ -234,7 +244,7 @@ fn fuzz_inputs(valid: impl Strategy<Value = Vec<u8>>) -> impl Strategy<Value = V
 }
 
 fn header_stream() -> impl Strategy<Value = Vec<u8>> {
-    strategies::header_frames().prop_map(|frames| {
+    framecheck_codec_fuzz::strategies::header_frames().prop_map(|frames| {
         let mut out = BytesMut::new();
         for frame in frames.iter().take(3) {
             let small = Frame::with_header(

@@ -48,7 +48,7 @@ fn runner(cases: u32) -> TestRunner {
 #[test]
 fn header_codec_pipeline_survives_any_schedule() {
     let strategy = (
-        vec(strategies::header_frame(), 0..5),
+        vec(framecheck_codec_fuzz::strategies::header_frame(), 0..5),
         schedules(),
         schedules(),
     );

@@ -1,13 +1,14 @@
 //! Writes `docs/benchmarks.md` and one SVG chart per group from criterion's
-//! results and the latency file. Run by `ci/bench-report.sh` after the
-//! benches; by hand:
+//! results, the latency and ratio files and, when present, the fuzz speed
+//! file. Run by `ci/bench-report.sh` after the benches; by hand:
 //!
 //! ```text
 //! cargo run -p framecheck-benches --bin report -- \
 //!     --criterion-dir target/criterion \
 //!     --latency target/framecheck-bench/latency.json \
 //!     --ratios target/framecheck-bench/ratios.json \
-//!     --out-dir docs --mode quick --command "ci/bench-report.sh --quick"
+//!     --fuzz-speed target/fuzz-speed.json \
+//!     --out-dir docs --mode quick --command "bash ci/bench-report.sh --quick"
 //! ```
 #![forbid(unsafe_code)]
 
@@ -17,53 +18,61 @@ use std::{
     process::{Command, ExitCode},
 };
 
-use framecheck_benches::{latency, paired, report, results};
+use clap::{Parser, ValueEnum};
+use framecheck_benches::{fuzz_speed, latency, paired, report, results};
 
+/// Writes `docs/benchmarks.md` and one SVG chart per group from a bench run.
+#[derive(Debug, Parser)]
+#[command(name = "report")]
 struct Args {
+    /// Criterion's output directory.
+    #[arg(long, value_name = "DIR", default_value = "target/criterion")]
     criterion_dir: PathBuf,
+    /// The request/response latency file the benches wrote.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "target/framecheck-bench/latency.json"
+    )]
     latency: PathBuf,
+    /// The side-by-side ratio file the benches wrote.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "target/framecheck-bench/ratios.json"
+    )]
     ratios: PathBuf,
+    /// `ci/fuzz.sh --speed`'s output; a missing file means "not measured".
+    #[arg(long, value_name = "FILE", default_value = "target/fuzz-speed.json")]
+    fuzz_speed: PathBuf,
+    /// Why the fuzzing speed was not measured (quoted when there is no
+    /// fuzz speed file).
+    #[arg(long, value_name = "TEXT")]
+    fuzz_note: Option<String>,
+    /// Where `benchmarks.md` and the charts go.
+    #[arg(long, value_name = "DIR", default_value = "docs")]
     out_dir: PathBuf,
-    mode: String,
+    /// How the benches ran.
+    #[arg(long, value_enum, default_value_t = Mode::Full)]
+    mode: Mode,
+    /// The command that produced the run, quoted in the report.
+    #[arg(long, value_name = "CMD", default_value = "bash ci/bench-report.sh")]
     command: String,
+    /// When the run happened.
+    #[arg(long, default_value = "unknown")]
     date: String,
-    load: String,
+    /// Load averages to quote (default: the current `/proc/loadavg`).
+    #[arg(long)]
+    load: Option<String>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        criterion_dir: PathBuf::from("target/criterion"),
-        latency: PathBuf::from("target/framecheck-bench/latency.json"),
-        ratios: PathBuf::from("target/framecheck-bench/ratios.json"),
-        out_dir: PathBuf::from("docs"),
-        mode: "full".into(),
-        command: "ci/bench-report.sh".into(),
-        date: "unknown".into(),
-        load: read_load(),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--criterion-dir" => args.criterion_dir = value()?.into(),
-            "--latency" => args.latency = value()?.into(),
-            "--ratios" => args.ratios = value()?.into(),
-            "--out-dir" => args.out_dir = value()?.into(),
-            "--mode" => args.mode = value()?,
-            "--command" => args.command = value()?,
-            "--date" => args.date = value()?,
-            "--load" => args.load = value()?,
-            "-h" | "--help" => {
-                return Err(
-                    "usage: report [--criterion-dir DIR] [--latency FILE] [--ratios FILE] [--out-dir DIR] \
-                            [--mode quick|full] [--command CMD] [--date DATE] [--load TEXT]"
-                        .into(),
-                )
-            }
-            other => return Err(format!("unknown argument {other:?} (try --help)")),
-        }
-    }
-    Ok(args)
+/// How the benches ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    /// `ci/bench-report.sh --quick`: short measurements.
+    Quick,
+    /// The full run.
+    Full,
 }
 
 fn read_load() -> String {
@@ -95,7 +104,7 @@ fn rustc_version() -> String {
 }
 
 fn run() -> Result<(), String> {
-    let args = parse_args()?;
+    let args = Args::parse();
     let results = results::load_all(&args.criterion_dir).map_err(|e| e.to_string())?;
     if results.is_empty() {
         return Err(format!(
@@ -111,9 +120,14 @@ fn run() -> Result<(), String> {
         nproc: std::thread::available_parallelism().map_or(0, |n| n.get()),
         rustc: rustc_version(),
         date: args.date,
-        mode: args.mode,
-        load: args.load,
+        mode: match args.mode {
+            Mode::Quick => "quick",
+            Mode::Full => "full",
+        }
+        .into(),
+        load: args.load.unwrap_or_else(read_load),
     };
+    let fuzz = fuzz_speed::load(&args.fuzz_speed).map_err(|e| e.to_string())?;
     // The report lives in out_dir; link criterion's pages relative to it
     // when both are relative to the same working directory.
     let html = args.criterion_dir.join("report").join("index.html");
@@ -127,6 +141,8 @@ fn run() -> Result<(), String> {
         results: &results,
         latencies: &latencies,
         ratios: &ratios,
+        fuzz: fuzz.as_ref(),
+        fuzz_note: args.fuzz_note.as_deref(),
         machine: &machine,
         command: &args.command,
         criterion_html: &criterion_html,
@@ -137,7 +153,7 @@ fn run() -> Result<(), String> {
         let path = args.out_dir.join(&chart.name);
         fs::write(&path, &chart.svg).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    let md = report::render(&inputs, &charts);
+    let md = report::render(&inputs, &charts)?;
     let path = args.out_dir.join("benchmarks.md");
     fs::write(&path, md).map_err(|e| format!("{}: {e}", path.display()))?;
     eprintln!(

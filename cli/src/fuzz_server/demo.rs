@@ -157,12 +157,12 @@ pub fn run(echo_cmd: Vec<String>, time: Duration, seed: u64) -> io::Result<DemoR
     Ok(DemoResult { naive, echo })
 }
 
-/// [`run`] against this executable's own `echo-server`, for `showdown`.
+/// [`run`] against this executable's own `echo-server` (3 s, seed 1).
 ///
 /// # Errors
 ///
 /// As [`run`].
-pub async fn showdown_part3() -> io::Result<DemoResult> {
+pub async fn run_against_own_echo() -> io::Result<DemoResult> {
     let exe = std::env::current_exe()?.to_string_lossy().into_owned();
     let cmd = vec![
         exe,
@@ -172,11 +172,127 @@ pub async fn showdown_part3() -> io::Result<DemoResult> {
         "--format".into(),
         "json-header".into(),
     ];
-    let r = tokio::task::spawn_blocking(move || run(cmd, Duration::from_secs(3), 1))
+    tokio::task::spawn_blocking(move || run(cmd, Duration::from_secs(3), 1))
         .await
-        .map_err(io::Error::other)??;
-    println!("{r}");
-    Ok(r)
+        .map_err(io::Error::other)?
+}
+
+/// One row of the showdown's table (and of `results.json`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    /// The server.
+    pub server: String,
+    /// Cases run.
+    pub cases: u64,
+    /// Cases per second of fuzzing.
+    pub cases_per_sec: f64,
+    /// `kind: place` of the first finding, if any.
+    pub finding: Option<String>,
+    /// Seconds to the case that showed it.
+    pub found_after_s: Option<f64>,
+    /// The minimal bytes, one write each, hex.
+    pub minimal_writes: Vec<String>,
+    /// Replays that reproduced it, of how many.
+    pub reproduced: Option<(usize, usize)>,
+    /// What was expected and seen.
+    pub why: Option<String>,
+}
+
+impl DemoResult {
+    /// The two rows: naive server, then `echo-server`.
+    pub fn rows(&self) -> Vec<Row> {
+        let row = |server: &str, r: &Report| {
+            let f = r.findings.first();
+            Row {
+                server: server.into(),
+                cases: r.cases,
+                cases_per_sec: r.cases_per_sec(),
+                finding: f.map(|f| format!("{}: {}", f.file.kind, f.file.place)),
+                found_after_s: f.map(|f| f.found_after.as_secs_f64()),
+                minimal_writes: f
+                    .map(|f| {
+                        f.file
+                            .case
+                            .pieces()
+                            .iter()
+                            .map(|p| super::case::hex(p))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                reproduced: f.map(|f| (f.file.reproduced, f.file.replays)),
+                why: f.map(|f| format!("{}; {}", f.file.expected, f.file.seen)),
+            }
+        };
+        vec![
+            row(
+                "naive (tutorial: one read for the length, one for the header)",
+                &self.naive,
+            ),
+            row("framecheck echo-server", &self.echo),
+        ]
+    }
+
+    /// The showdown's section.
+    pub fn section(&self) -> crate::report::Section {
+        use crate::report::{Align, Section, Table};
+        let rows = self.rows();
+        let mut table = Table::new([
+            ("server", Align::Left),
+            ("cases", Align::Right),
+            ("cases/s", Align::Right),
+            ("finding", Align::Left),
+            ("found after", Align::Right),
+            ("minimal bytes, one write each (hex)", Align::Left),
+            ("reproduced", Align::Right),
+        ]);
+        for r in &rows {
+            table.row([
+                r.server.clone(),
+                r.cases.to_string(),
+                format!("{:.0}", r.cases_per_sec),
+                r.finding.clone().unwrap_or_else(|| "none".into()),
+                r.found_after_s.map_or("-".into(), |s| format!("{s:.2} s")),
+                if r.minimal_writes.is_empty() {
+                    "-".into()
+                } else {
+                    r.minimal_writes.join(" | ")
+                },
+                r.reproduced
+                    .map_or("-".into(), |(h, n)| format!("{h} of {n}")),
+            ]);
+        }
+        Section {
+            title: "Part 3: fuzz-server against live servers".into(),
+            setup: "json-header over loopback, seed 1: a naive server written as the tutorial writes it (one \
+                    read for the 4 length bytes, one for the header) until the first finding, then \
+                    framecheck echo-server for 3 s; a finding is minimised and its minimal case replayed 10 \
+                    times; the oracle compares the replies to messages sent whole with the replies to the \
+                    same bytes cut, so it needs no spec"
+                .into(),
+            table,
+            legend: None,
+            notes: rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.server.clone(),
+                        r.why.clone().unwrap_or_else(|| "every oracle content: replies do not depend on the cuts".into()),
+                    )
+                })
+                .collect(),
+            chart: None,
+        }
+    }
+}
+
+/// The showdown's part 3: [`run_against_own_echo`] as a report section.
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn showdown_part() -> io::Result<crate::showdown::Outcome> {
+    let r = run_against_own_echo().await?;
+    crate::showdown::Outcome::new(r.section(), &r.rows())
 }
 
 impl std::fmt::Display for DemoResult {

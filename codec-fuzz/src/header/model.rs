@@ -1,6 +1,8 @@
 //! From a [`HeaderCase`] to bytes and the outcome a correct decoder gives,
 //! computed from the description alone (never by asking the codec).
 
+use std::sync::OnceLock;
+
 use bytes::Bytes;
 use framecheck_codec::{
     Frame, FrameError, FramePart, Header, JsonType, Limits, DATA_SIZE, DEFAULT_MAX_BODY_LEN,
@@ -19,6 +21,14 @@ use super::desc::{
 const MAX_EXTRA_NESTING: usize = 126;
 /// Largest nesting generated for values the codec only drains.
 const MAX_DRAINED_NESTING: usize = 4096;
+
+/// A drained value's nesting from its described depth: `1..=4096` as is
+/// (0 as 1), larger ones wrapped into that range, so that every depth is as
+/// likely as any other rather than almost all at the largest (which made
+/// draining the deepest arrays most of what the `header` target did).
+fn drained_depth(depth: u16) -> usize {
+    (usize::from(depth).max(1) - 1) % MAX_DRAINED_NESTING + 1
+}
 /// `2^63`, as `i128`.
 const TWO_POW_63: i128 = 1 << 63;
 
@@ -297,22 +307,31 @@ impl Object {
     /// The object's JSON text, with `duplicate` repeated at its end (twice
     /// if the object lacks it).
     fn text(&self, duplicate: Option<Known>) -> Vec<u8> {
-        let mut fields: Vec<(Vec<u8>, Vec<u8>)> = self.fields.clone();
+        let mut extra: Vec<(&[u8], &[u8])> = Vec::new();
+        let duplicate_name;
         if let Some(known) = duplicate {
             let (name, index) = known_field(known);
-            let entry = (json(name), self.duplicates[index].clone());
-            if !fields.iter().any(|(n, _)| *n == entry.0) {
-                fields.push(entry.clone());
+            duplicate_name = json(name);
+            let entry = (&duplicate_name[..], &self.duplicates[index][..]);
+            if !self.fields.iter().any(|(n, _)| *n == entry.0) {
+                extra.push(entry);
             }
-            fields.push(entry);
+            extra.push(entry);
         }
         let (comma, colon): (&[u8], &[u8]) = if self.python_spacing {
             (b", ", b": ")
         } else {
             (b",", b":")
         };
-        let mut out = vec![b'{'];
-        for (i, (name, value)) in fields.iter().enumerate() {
+        let fields = self.fields.iter().map(|(n, v)| (&n[..], &v[..]));
+        let len: usize = 2 + self
+            .fields
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 3)
+            .sum::<usize>();
+        let mut out = Vec::with_capacity(len + extra.len() * 64);
+        out.push(b'{');
+        for (i, (name, value)) in fields.chain(extra).enumerate() {
             if i > 0 {
                 out.extend_from_slice(comma);
             }
@@ -378,10 +397,10 @@ fn data_size(field: DataSize, body: &Body) -> (Option<Vec<u8>>, Result<u64, Want
         DataSize::Str => (text("\"12\"".into()), not_integer(JsonType::String)),
         DataSize::Null => (text("null".into()), not_integer(JsonType::Null)),
         DataSize::Bool(b) => (text(b.to_string()), not_integer(JsonType::Bool)),
-        DataSize::Array { depth } => {
-            let depth = usize::from(depth).clamp(1, MAX_DRAINED_NESTING);
-            (Some(nested(depth)), not_integer(JsonType::Array))
-        }
+        DataSize::Array { depth } => (
+            Some(nested(drained_depth(depth))),
+            not_integer(JsonType::Array),
+        ),
         DataSize::Object => (text("{\"n\": [1]}".into()), not_integer(JsonType::Object)),
         DataSize::Beyond64 { negative, excess } => {
             let value: i128 = if negative {
@@ -426,28 +445,47 @@ fn string_value(
 /// An extra field's text and its parsed value (`None`: the header is not
 /// JSON because of it).
 fn extra_value(value: &ExtraValue) -> (Vec<u8>, Option<Value>) {
-    let text = match value {
-        ExtraValue::Int(i) => i.to_string().into_bytes(),
-        ExtraValue::Str(s) => json(s),
-        ExtraValue::Bool(b) => b.to_string().into_bytes(),
-        ExtraValue::Null => b"null".to_vec(),
+    // Values whose meaning is plain are built directly (what a JSON parser
+    // makes of their text; a test checks the two agree); numbers a parser
+    // rounds are parsed.
+    match value {
+        ExtraValue::Int(i) => (i.to_string().into_bytes(), Some(Value::from(*i))),
+        ExtraValue::Str(s) => (json(s), Some(Value::String(s.clone()))),
+        ExtraValue::Bool(b) => (b.to_string().into_bytes(), Some(Value::Bool(*b))),
+        ExtraValue::Null => (b"null".to_vec(), Some(Value::Null)),
         ExtraValue::Float(f) => {
             let f = if f.is_finite() { *f } else { 0.5 };
-            serde_json::to_vec(&f).expect("finite floats serialize")
+            let text = serde_json::to_vec(&f).expect("finite floats serialize");
+            let parsed = parse(&text);
+            (text, Some(parsed))
         }
-        ExtraValue::HugeInt { digits } => vec![b'9'; 20 + usize::from(*digits) % 281],
+        ExtraValue::HugeInt { digits } => {
+            let digits = 20 + usize::from(*digits) % 281;
+            (vec![b'9'; digits], Some(huge_int(digits)))
+        }
         ExtraValue::Nested { depth } => {
             let depth = usize::from(*depth).max(1);
-            let text = nested(depth);
-            return (
-                text.clone(),
-                (depth <= MAX_EXTRA_NESTING).then(|| parse(&text)),
-            );
+            let value = (depth <= MAX_EXTRA_NESTING).then(|| nested_value(depth));
+            (nested(depth), value)
         }
-        ExtraValue::OutOfRange => return (b"1e400".to_vec(), None),
-    };
-    let parsed = parse(&text);
-    (text, Some(parsed))
+        ExtraValue::OutOfRange => (b"1e400".to_vec(), None),
+    }
+}
+
+/// What a JSON parser reads for `digits` nines (20 to 300): a float, since
+/// they exceed `u64`. Parsed once per length and kept, as parsing 300
+/// digits correctly rounded is slow and every fuzz input may ask again.
+fn huge_int(digits: usize) -> Value {
+    static VALUES: OnceLock<Vec<Value>> = OnceLock::new();
+    let values = VALUES.get_or_init(|| (20..=300).map(|n| parse(&vec![b'9'; n])).collect());
+    values[digits - 20].clone()
+}
+
+/// The value of [`nested`]`(depth)`'s text.
+fn nested_value(depth: usize) -> Value {
+    (1..depth).fold(Value::Array(Vec::new()), |inner, _| {
+        Value::Array(vec![inner])
+    })
 }
 
 fn parse(text: &[u8]) -> Value {
@@ -457,10 +495,7 @@ fn parse(text: &[u8]) -> Value {
 /// A header that is JSON but not an object.
 fn non_object(kind: NonObject) -> (Vec<u8>, Result<Header, WantError>) {
     let (text, found) = match kind {
-        NonObject::Array { depth } => (
-            nested(usize::from(depth).clamp(1, MAX_DRAINED_NESTING)),
-            JsonType::Array,
-        ),
+        NonObject::Array { depth } => (nested(drained_depth(depth)), JsonType::Array),
         NonObject::Str => (json("data_size"), JsonType::String),
         NonObject::Int(i) => (i.to_string().into_bytes(), JsonType::Integer),
         NonObject::Float => (b"0.5".to_vec(), JsonType::Float),
@@ -506,4 +541,45 @@ fn floor_boundary(text: &[u8], mut at: usize) -> usize {
         at -= 1;
     }
     at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_values_built_directly_are_what_their_text_parses_to() {
+        let mut values: Vec<ExtraValue> = [i64::MIN, -1, 0, 1, i64::MAX]
+            .into_iter()
+            .map(ExtraValue::Int)
+            .collect();
+        for s in ["", "a", "\"\\\n\u{1}", "é€😀", "\u{7f}\u{2028}"] {
+            values.push(ExtraValue::Str(s.to_owned()));
+        }
+        values.extend([
+            ExtraValue::Bool(true),
+            ExtraValue::Bool(false),
+            ExtraValue::Null,
+        ]);
+        values.extend([1, 2, 3, 125, 126].map(|depth| ExtraValue::Nested { depth }));
+        values.extend([0, 1, 3, 280, 281, u16::MAX].map(|digits| ExtraValue::HugeInt { digits }));
+        for value in &values {
+            let (text, built) = extra_value(value);
+            assert_eq!(built, Some(parse(&text)), "{value:?}");
+        }
+        let (_, too_deep) = extra_value(&ExtraValue::Nested { depth: 127 });
+        assert_eq!(too_deep, None);
+    }
+
+    #[test]
+    fn drained_depths_cover_one_to_the_maximum_and_wrap() {
+        assert_eq!(drained_depth(0), 1);
+        assert_eq!(drained_depth(1), 1);
+        assert_eq!(drained_depth(4096), 4096);
+        assert_eq!(drained_depth(4097), 1);
+        assert_eq!(
+            drained_depth(u16::MAX),
+            (usize::from(u16::MAX) - 1) % 4096 + 1
+        );
+    }
 }

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use framecheck_codec::{Frame, Header, HeaderCodec, DATA_SIZE, FILENAME, HASH};
 use serde_json::{Map, Value};
 
-use super::codec::{roundtrip_target, RoundtripInput};
+use framecheck::targets::{roundtrip_target, RoundtripInput};
 
 /// A frame the encoder accepts, as the fuzzer describes it.
 #[derive(Debug, Clone, Arbitrary)]
@@ -73,10 +73,11 @@ impl FuzzFrame {
 ///
 /// # Panics
 ///
-/// When the round trip fails ([`crate::roundtrip_case`]'s report).
+/// When the round trip fails ([`framecheck::roundtrip_case`]'s report).
 ///
 /// ```
-/// use framecheck::{chunk::Chunking, targets::{roundtrip::{run, FuzzFrame}, RoundtripInput}};
+/// use framecheck::{chunk::Chunking, targets::RoundtripInput};
+/// use framecheck_codec_fuzz::roundtrip::{run, FuzzFrame};
 ///
 /// let frame = FuzzFrame { filename: Some("a.txt".into()), hash: None, extra: vec![], body: b"hi".to_vec() };
 /// run(&RoundtripInput { frames: vec![frame], chunking: Chunking::one_byte_reads() });

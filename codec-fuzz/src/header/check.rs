@@ -124,7 +124,7 @@ pub fn run(case: &HeaderCase) {
 ///
 /// ```
 /// use arbitrary::{Arbitrary, Unstructured};
-/// use framecheck::targets::header::{check, HeaderCase};
+/// use framecheck_codec_fuzz::header::{check, HeaderCase};
 /// use framecheck_codec::HeaderCodec;
 ///
 /// let case = HeaderCase::arbitrary(&mut Unstructured::new(b"any bytes at all")).unwrap();

@@ -3,7 +3,7 @@
 //! seed.
 //!
 //! To (re)generate the seeds after changing a target's input type:
-//! `FRAMECHECK_WRITE_CORPUS=1 cargo test -p framecheck --test fuzz_corpus`.
+//! `FRAMECHECK_WRITE_CORPUS=1 cargo test -p framecheck-codec-fuzz --test fuzz_corpus`.
 //! Structured seeds are found by a deterministic search for the shortest
 //! input of each kind; `decode` seeds are written out from the table below.
 
@@ -13,16 +13,13 @@ use std::{
 };
 
 use arbitrary::{Arbitrary, Unstructured};
-use framecheck::{
-    io::Step,
-    targets::{
-        header::{self, Built, HeaderCase, LengthField, WantError},
-        roundtrip::{self, FuzzFrame},
-        transport::{self, FuzzFraming, TransportCase},
-        RoundtripInput,
-    },
-};
+use framecheck::{io::Step, targets::RoundtripInput};
 use framecheck_codec::{CodecError, FrameError, FramePart, HeaderCodec};
+use framecheck_codec_fuzz::{
+    header::{self, Built, HeaderCase, LengthField, WantError},
+    roundtrip::{self, FuzzFrame},
+    transport::{self, FuzzFraming, TransportCase},
+};
 use tokio_util::codec::Decoder;
 
 fn corpus_dir(target: &str) -> PathBuf {

@@ -126,7 +126,8 @@ impl BadByte {
 /// A JSON header that is valid JSON but not an object.
 #[derive(Debug, Clone, Copy, Arbitrary)]
 pub enum NonObject {
-    /// Nested arrays, this deep (at least 1).
+    /// Nested arrays, this deep (at least 1; past 4096, wrapped into
+    /// `1..=4096`).
     Array {
         /// Nesting depth.
         depth: u16,
@@ -173,7 +174,8 @@ pub enum DataSize {
     Null,
     /// `true` or `false`.
     Bool(bool),
-    /// Nested arrays, this deep (at least 1).
+    /// Nested arrays, this deep (at least 1; past 4096, wrapped into
+    /// `1..=4096`).
     Array {
         /// Nesting depth.
         depth: u16,

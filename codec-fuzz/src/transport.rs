@@ -13,7 +13,7 @@ use framecheck_codec::{
 };
 use tokio::{io::duplex, runtime::Runtime};
 
-use crate::io::{ChunkedReader, ChunkedWriter, Schedule, Step};
+use framecheck::io::{ChunkedReader, ChunkedWriter, Schedule, Step};
 
 /// How long one case may take before it counts as a stall (under
 /// libFuzzer's `-timeout` of 10 s in `ci/fuzz.sh`, so the report says why).
@@ -156,7 +156,8 @@ fn no_interrupts(schedule: &Schedule) -> Schedule {
 /// If the runtime cannot be built.
 ///
 /// ```
-/// use framecheck::{io::Schedule, targets::transport::{check, FuzzFraming, TransportCase}};
+/// use framecheck::io::Schedule;
+/// use framecheck_codec_fuzz::transport::{check, FuzzFraming, TransportCase};
 ///
 /// let case = TransportCase {
 ///     framing: FuzzFraming::TwoSend { ack: true },

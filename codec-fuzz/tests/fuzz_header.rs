@@ -4,11 +4,11 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::{Buf, BytesMut};
-use framecheck::targets::header::{
+use framecheck_codec::{CodecError, Frame, FrameError, FramePart, HeaderCodec, Limits};
+use framecheck_codec_fuzz::header::{
     check, Body, BodyLimit, BodyShape, DataSize, End, FailureKind, HeaderCase, HeaderLimit, Json,
     Known, LengthField, StringField, WantError,
 };
-use framecheck_codec::{CodecError, Frame, FrameError, FramePart, HeaderCodec, Limits};
 use proptest::prelude::*;
 use tokio_util::codec::Decoder;
 

@@ -1,0 +1,65 @@
+//! The `decode` fuzz target: raw bytes through [`HeaderCodec`] with the
+//! format-blind oracle [`framecheck::fuzz::check_decoder`], and
+//! `decode_plain`, the same bytes decoded once without any oracle: the
+//! yardstick for what the oracle costs per input.
+
+use bytes::BytesMut;
+use framecheck_codec::HeaderCodec;
+use tokio_util::codec::Decoder;
+
+/// Decodes the stream in `data` whole and in the reads `data` describes
+/// (layout: [`framecheck::fuzz`]), with the default limits, and requires
+/// both to agree: the body of the `decode` fuzz target.
+///
+/// # Panics
+///
+/// When the two decodings differ or the codec panics.
+///
+/// ```
+/// framecheck_codec_fuzz::decode::run(b"\0\x10\0\0\0{\"data_size\": 2}hi");
+/// ```
+pub fn run(data: &[u8]) {
+    framecheck::fuzz::check_decoder(HeaderCodec::new, data);
+}
+
+/// Decodes the stream in `data` (what [`run`] decodes: the input without
+/// its chunking, [`framecheck::fuzz::split_input`]) once, in one read, with
+/// a fresh [`HeaderCodec`] (default limits), as `FramedRead` would (`decode` until `Ok(None)`, then
+/// `decode_eof` until `Ok(None)`; the first error ends it), and returns the
+/// number of frames and whether the stream ended cleanly: the body of the
+/// `decode_plain` fuzz target.
+///
+/// It checks nothing, so it measures what decoding alone costs on a
+/// corpus; `ci/fuzz.sh --speed` runs it beside [`run`] over the same
+/// corpus to give the oracle's cost per input.
+///
+/// # Panics
+///
+/// Only if the codec panics.
+///
+/// ```
+/// use framecheck_codec_fuzz::decode::plain;
+///
+/// assert_eq!(plain(b"\0\x0f\0\0\0{\"data_size\":2}hi"), (1, true));
+/// assert_eq!(plain(b"\0\x0f\0\0\0{\"data_size\":2}h"), (0, false));
+/// ```
+pub fn plain(data: &[u8]) -> (usize, bool) {
+    let mut codec = HeaderCodec::new();
+    let (_, stream) = framecheck::fuzz::split_input(data);
+    let mut buf = BytesMut::from(stream);
+    let mut frames = 0;
+    loop {
+        match codec.decode(&mut buf) {
+            Ok(Some(_)) => frames += 1,
+            Ok(None) => break,
+            Err(_) => return (frames, false),
+        }
+    }
+    loop {
+        match codec.decode_eof(&mut buf) {
+            Ok(Some(_)) => frames += 1,
+            Ok(None) => return (frames, true),
+            Err(_) => return (frames, false),
+        }
+    }
+}

@@ -1,0 +1,70 @@
+# Sourced (not run) by ci/fuzz.sh and .clusterfuzzlite/build.sh, so that a
+# local run and ClusterFuzzLite build the same targets with the same flags and
+# run them with the same libFuzzer options and seeds.
+#
+# Two build configurations:
+#   asan  AddressSanitizer, optimised, debug assertions on (an overflowing
+#         length computation panics rather than wraps), FUZZ_CODEGEN_UNITS
+#         codegen units (default 16: faster to build, slightly slower to run).
+#         The CI smoke run and ClusterFuzzLite's pull-request fuzzing.
+#   fast  No sanitizer, optimised, debug assertions off, one codegen unit:
+#         the speed libFuzzer allows. Long runs (`ci/fuzz.sh --time`,
+#         `--jobs`) and ClusterFuzzLite's batch fuzzing.
+# framecheck's own crates forbid `unsafe` (all but the allocator); ASan
+# watches the unsafe code of the dependencies (bytes, tokio, serde_json) and
+# gives libFuzzer the malloc hooks behind -malloc_limit_mb.
+
+# Limits that make findings of what a test run would miss.
+FUZZ_MALLOC_MB="${FUZZ_MALLOC_MB:-64}"
+FUZZ_RSS_MB="${FUZZ_RSS_MB:-1536}"
+FUZZ_TIMEOUT="${FUZZ_TIMEOUT:-10}"
+# Read by the fuzz processes themselves, not only passed as flags.
+export FUZZ_MALLOC_MB
+
+# fuzz_build_flags CONFIG: the `cargo fuzz build` flags of a configuration.
+# Each configuration has its own target directory, so both stay built.
+fuzz_build_flags() {
+  case "$1" in
+    asan) echo "--sanitizer address --release --debug-assertions --codegen-units ${FUZZ_CODEGEN_UNITS:-16}" ;;
+    fast) echo "--sanitizer none --release --codegen-units 1 --target-dir fuzz/target/fast" ;;
+    *) echo "fuzz/options.sh: unknown build configuration '$1'" >&2; return 2 ;;
+  esac
+}
+
+# fuzz_bin_dir CONFIG TRIPLE: where `cargo fuzz build` puts the binaries.
+fuzz_bin_dir() {
+  case "$1" in
+    asan) echo "fuzz/target/$2/release" ;;
+    fast) echo "fuzz/target/fast/$2/release" ;;
+  esac
+}
+
+# fuzz_is_fuzzed TARGET: whether a target is fuzzed (by ci/fuzz.sh by
+# default and by ClusterFuzzLite). Not the self-tests (planted bugs, built
+# only with the `planted-bug` feature), not `decode_plain` (the yardstick of
+# `ci/fuzz.sh --speed`; `decode` runs all it runs).
+fuzz_is_fuzzed() {
+  case "$1" in
+    selftest_* | decode_plain) return 1 ;;
+    *) return 0 ;;
+  esac
+}
+
+# fuzz_dict TARGET: the target's dictionary, if it has one (the targets whose
+# input is the JSON-header wire format).
+fuzz_dict() {
+  case "$1" in
+    header | decode | decode_plain | selftest_*) echo "fuzz/dict/header.dict" ;;
+  esac
+}
+
+# fuzz_seed_dir TARGET: the committed seeds of a target. The self-tests show
+# fuzzing, not seeds, finding their bug: the raw-byte one starts from
+# `decode`'s seeds (which do not trigger it), the structured one from nothing.
+fuzz_seed_dir() {
+  case "$1" in
+    decode_plain | selftest_planted_alloc) echo "fuzz/corpus/decode" ;;
+    selftest_*) echo "fuzz/corpus-work/no-seeds" ;;
+    *) echo "fuzz/corpus/$1" ;;
+  esac
+}
