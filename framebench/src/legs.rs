@@ -1,7 +1,7 @@
 //! The ways of looking for a bug, each counted in cases: framecheck at its
 //! default settings, and the baselines a person would use instead.
 //!
-//! - [`framecheck`]: `Harness::new().seed(s)` round trip, then truncation,
+//! - [`framecheck()`]: `Harness::new().seed(s)` round trip, then truncation,
 //!   each at proptest's default number of cases. The case that first fails
 //!   is found by running the same seed with `.cases(n)` for growing, then
 //!   bisected, `n`: with a fixed seed a run of `n` cases is the first `n`

@@ -144,7 +144,10 @@ fn write(out: &Out, results: &Results) -> Result<(), String> {
     if let Some(svg) = report::chart(results)? {
         std::fs::write(&out.svg, svg).map_err(|e| format!("{}: {e}", out.svg.display()))?;
     }
-    let md = report::render(results, &chart_name)?;
+    let mut md = report::render(results, &chart_name)?;
+    if !md.ends_with('\n') {
+        md.push('\n');
+    }
     std::fs::write(&out.md, md).map_err(|e| format!("{}: {e}", out.md.display()))?;
     eprintln!(
         "wrote {}, {}, {}",

@@ -108,7 +108,7 @@ pub fn all() -> Vec<Bug> {
         ),
         bug(
             "tonic-76",
-            "hyperium/tonic issue #76, PR #83",
+            "tonic (grpc/grpc-rust) issue #76, PR #83",
             "completeness checked against the body length without the header",
             twins!(tonic::GrpcCodec),
             || byte_frames().boxed(),

@@ -1,4 +1,5 @@
-//! hyperium/tonic issue #76 ("Decoding occasionally fails when streaming"),
+//! tonic (hyperium/tonic, now grpc/grpc-rust) issue #76 ("Decoding
+//! occasionally fails when streaming"),
 //! fixed by PR #83 ("Properly decode partial DATA frames"): the decoder
 //! checked that the buffer held `length` bytes rather than `5 + length`,
 //! advanced past the 5-byte header, and handed prost fewer bytes than the
