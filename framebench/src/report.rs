@@ -172,6 +172,25 @@ pub fn summarise(runs: &LegRuns) -> Summary {
     }
 }
 
+/// What the searches that found the bug reported most often (the first
+/// in sorted order among equals).
+pub fn most_common_what(runs: &LegRuns) -> String {
+    let mut found: Vec<&str> = runs
+        .bug
+        .iter()
+        .filter(|o| o.cases.is_some())
+        .map(|o| o.what.as_str())
+        .collect();
+    found.sort_unstable();
+    let mut best: (usize, &str) = (0, "");
+    for w in found.chunk_by(|a, b| a == b) {
+        if w.len() > best.0 {
+            best = (w.len(), w[0]);
+        }
+    }
+    best.1.to_owned()
+}
+
 /// `0.000123` → `123 µs`.
 pub fn duration(seconds: f64) -> String {
     match seconds {
@@ -258,6 +277,7 @@ pub fn context(results: &Results, chart: &str) -> Context {
         .collect();
     let mut head = vec!["bug".to_owned(), "mechanism".to_owned()];
     head.extend(LEGS.iter().map(|l| (*l).to_owned()));
+    head.push("framecheck's failure (most seeds)".to_owned());
     let bug_rows: Vec<Vec<String>> = results
         .bugs
         .iter()
@@ -265,6 +285,7 @@ pub fn context(results: &Results, chart: &str) -> Context {
         .map(|(b, s)| {
             let mut row = vec![format!("`{}` ({})", b.id, b.tracker), b.shape.clone()];
             row.extend(s.iter().map(cell));
+            row.push(b.legs.first().map(most_common_what).unwrap_or_default());
             row
         })
         .collect();
@@ -474,6 +495,8 @@ pub fn chart(results: &Results) -> Result<Option<String>, String> {
             .configure_mesh()
             .disable_y_mesh()
             .disable_y_axis()
+            .bold_line_style(BLACK.mix(0.2))
+            .light_line_style(TRANSPARENT)
             .x_desc("cases (log scale)")
             .label_style(("sans-serif", 12))
             .draw()

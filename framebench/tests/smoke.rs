@@ -148,6 +148,8 @@ fn report_and_chart_render_from_a_run() {
     );
     assert!(md.contains("raised no false alarm"), "{md}");
     assert!(md.contains("cargo fuzz**: not run"), "{md}");
+    assert!(md.contains("| round trip: DecodeError |"), "{md}");
+    assert!(md.contains("| truncation: CleanEndInsideFrame |"), "{md}");
     let svg = report::chart(&results).unwrap().expect("a chart");
     assert!(
         svg.contains("tonic-76") && svg.contains("partial-io"),
