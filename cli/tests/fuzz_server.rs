@@ -141,6 +141,21 @@ fn finds_the_single_threaded_server_blocked_by_a_stalled_client() {
 }
 
 #[test]
+fn finds_descriptors_left_open_with_one_client_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut target = Target::start(python("fd_leak"), Duration::from_secs(20)).unwrap();
+    let mut c = config(Format::JsonHeader, 20, dir.path());
+    c.jobs = 1;
+    // A case makes two or three connections, each leaking one descriptor.
+    c.thresholds.fd_growth = 1;
+    let report = campaign::run(&c, &mut target);
+    assert_eq!(report.findings.len(), 1, "{report}");
+    let f = &report.findings[0].file;
+    assert_eq!(f.kind, Kind::Descriptors, "{report}");
+    assert!(f.seen.contains("open descriptors"), "{}", f.seen);
+}
+
+#[test]
 fn correct_servers_give_no_finding() {
     for name in ["correct_threaded", "correct_asyncio"] {
         let (report, _dir) = campaign(name, Format::JsonHeader, 4);

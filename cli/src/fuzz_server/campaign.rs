@@ -391,7 +391,9 @@ fn run_round(
                     if let Ok(mut slot) = inflight[w].lock() {
                         *slot = Some((index, case.clone()));
                     }
-                    let seen = run_case(&case, server, &config.thresholds, false);
+                    // With one client thread every case has the server to
+                    // itself: the descriptor oracle can run.
+                    let seen = run_case(&case, server, &config.thresholds, jobs == 1);
                     done.fetch_add(1, Ordering::Relaxed);
                     let Some(obs) = seen else { continue };
                     stop.store(true, Ordering::Relaxed);

@@ -60,7 +60,8 @@ pub struct FuzzArgs {
     /// How the server delimits messages.
     #[arg(long, value_enum)]
     pub format: Format,
-    /// Stop after this many seconds.
+    /// Stop generating cases after this many seconds (confirming and
+    /// minimising a finding may take longer).
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub time: f64,
     /// Stop after this many cases.
