@@ -34,6 +34,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod alloc_bound;
 mod case;
 pub mod chunk;
 mod codec;
@@ -53,7 +54,14 @@ mod truncation;
 /// strategies without a version mismatch.
 pub use proptest;
 
+pub use crate::alloc_bound::{
+    alloc_case, assert_alloc_bound, check_alloc_bound, hostiles, AllocBound, Hostile,
+    DEFAULT_CONSTANT, DEFAULT_PER_BYTE,
+};
 pub use crate::codec::TestableCodec;
+/// The tracking allocator the allocation property needs (the
+/// `framecheck-alloc` crate).
+pub use framecheck_alloc as alloc;
 pub use crate::drive::decode_in_reads;
 pub use crate::failure::{Failure, FailureKind};
 pub use crate::harness::{
