@@ -20,7 +20,11 @@ fn main() {
         .lines()
         .find(|l| l.starts_with("Max address space"))
         .unwrap_or("Max address space ?");
-    println!("vm.overcommit_memory = {}; {}", mode.trim(), as_limit.split_whitespace().collect::<Vec<_>>().join(" "));
+    println!(
+        "vm.overcommit_memory = {}; {}",
+        mode.trim(),
+        as_limit.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
     println!("{:>8} | {:>10} | {:>10}", "request", "System", "Tracking");
     let tracking = Tracking::new();
     for bits in [30, 33, 36, 40, 44, 46, 47, 48] {
@@ -38,6 +42,11 @@ fn main() {
                 }
             }
         };
-        println!("{:>8} | {:>10} | {:>10}", format!("2^{bits}"), try_one(&System), try_one(&tracking));
+        println!(
+            "{:>8} | {:>10} | {:>10}",
+            format!("2^{bits}"),
+            try_one(&System),
+            try_one(&tracking)
+        );
     }
 }

@@ -115,7 +115,12 @@ impl Tracking {
             "framecheck-alloc: allocation of {size} bytes is over the limit of {limit} bytes"
         );
         if let Some((var, _)) = self.env {
-            let _ = write!(line, " ({} MiB; set {} to change it)", limit >> 20, Shown(var));
+            let _ = write!(
+                line,
+                " ({} MiB; set {} to change it)",
+                limit >> 20,
+                Shown(var)
+            );
         }
         let _ = writeln!(
             line,
@@ -134,7 +139,14 @@ impl Tracking {
         self.check_limit(layout.size());
         let (p, served) = if is_lazy(layout.size(), layout.align()) {
             let p = os::map_lazy(layout.size());
-            (p, if p.is_null() { Served::Refused } else { Served::Lazy })
+            (
+                p,
+                if p.is_null() {
+                    Served::Refused
+                } else {
+                    Served::Lazy
+                },
+            )
         } else {
             // SAFETY: the caller's contract is ours.
             let p = unsafe {
@@ -144,7 +156,14 @@ impl Tracking {
                     System.alloc(layout)
                 }
             };
-            (p, if p.is_null() { Served::Refused } else { Served::System })
+            (
+                p,
+                if p.is_null() {
+                    Served::Refused
+                } else {
+                    Served::System
+                },
+            )
         };
         if p.is_null() {
             refused(layout.size());

@@ -58,7 +58,11 @@ fn the_variable_raises_or_lifts_the_limit() {
     }
     for mib in ["200", "0"] {
         let out = child("allocation_of_100_mib", Some(mib));
-        assert!(out.status.success(), "{mib}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{mib}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let out = child("allocation_of_100_mib", Some("50"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("over the limit of 52428800 bytes"));

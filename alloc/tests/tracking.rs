@@ -37,7 +37,10 @@ fn reallocation_counts_its_new_size_and_growth() {
     v.reserve_exact(1000);
     let stats = watch.finish();
     assert_eq!((stats.allocations, stats.largest), (1, 1000));
-    assert_eq!(stats.live, 900, "the 100 bytes from before the watch are not counted");
+    assert_eq!(
+        stats.live, 900,
+        "the 100 bytes from before the watch are not counted"
+    );
 }
 
 #[test]
@@ -83,7 +86,10 @@ fn nested_watches_add_up() {
     let b: Vec<u8> = black_box(Vec::with_capacity(400));
     assert_eq!(inner.finish().largest, 400);
     let stats = outer.finish();
-    assert_eq!((stats.allocations, stats.largest, stats.peak_live), (2, 400, 500));
+    assert_eq!(
+        (stats.allocations, stats.largest, stats.peak_live),
+        (2, 400, 500)
+    );
     drop((a, b));
 }
 

@@ -23,7 +23,8 @@
 //! bytes of a frame overwritten with `ff` or with a number of 12 to 36
 //! bits (any length or count field in the first 16 bytes, either byte
 //! order), a run of ASCII digits made longer (text counts such as RESP's
-//! `*3\r\n` or JSON's `"data_size":12`), the honest stream cut short, or
+//! `*3\r\n` or JSON's `"data_size":12`; a length field before it grown to
+//! match, so that the frame still parses), the honest stream cut short, or
 //! left as it is.
 //!
 //! The bound defaults to `k = 8` ([`DEFAULT_PER_BYTE`]: the read buffer
@@ -108,7 +109,9 @@ impl AllocBound {
 
     /// The bound once `fed` bytes have arrived (saturating).
     pub fn at(&self, fed: usize) -> usize {
-        self.per_byte.saturating_mul(fed).saturating_add(self.constant)
+        self.per_byte
+            .saturating_mul(fed)
+            .saturating_add(self.constant)
     }
 }
 
@@ -162,8 +165,10 @@ pub enum Hostile {
         /// The number (its low `width` bytes).
         value: u64,
     },
-    /// `extra` nines appended to the `run`-th run of ASCII digits in frame
-    /// `frame` (modulo the number of runs; nothing if it has none).
+    /// `extra` copies of `digit` appended to the `run`-th run of ASCII
+    /// digits in frame `frame` (modulo the number of runs; nothing if it
+    /// has none), and `extra` added to the number in `length` (a field
+    /// counting the bytes that follow, which must grow with them).
     Digits {
         /// Frame index, modulo the number of frames.
         frame: u16,
@@ -171,7 +176,50 @@ pub enum Hostile {
         run: u8,
         /// Digits added.
         extra: u8,
+        /// The digit added, `b'0'..=b'9'`.
+        digit: u8,
+        /// The field that counts the bytes after it, if any.
+        length: Option<Field>,
     },
+}
+
+/// A number field in a frame's first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// Bytes into the frame.
+    pub offset: u8,
+    /// 1, 2, 4 or 8 bytes.
+    pub width: u8,
+    /// Byte order.
+    pub big_endian: bool,
+}
+
+impl Field {
+    /// Adds `n` to the field (wrapping at its width) at `at` in `bytes`, if
+    /// it lies inside.
+    fn add(&self, bytes: &mut [u8], at: usize, n: u64) {
+        let width = usize::from(self.width.clamp(1, 8));
+        let Some(field) = bytes
+            .get_mut(at + usize::from(self.offset)..)
+            .and_then(|rest| rest.get_mut(..width))
+        else {
+            return;
+        };
+        let mut buf = [0u8; 8];
+        let value = if self.big_endian {
+            buf[8 - width..].copy_from_slice(field);
+            u64::from_be_bytes(buf)
+        } else {
+            buf[..width].copy_from_slice(field);
+            u64::from_le_bytes(buf)
+        };
+        let sum = value.wrapping_add(n);
+        if self.big_endian {
+            field.copy_from_slice(&sum.to_be_bytes()[8 - width..]);
+        } else {
+            field.copy_from_slice(&sum.to_le_bytes()[..width]);
+        }
+    }
 }
 
 impl Hostile {
@@ -179,13 +227,18 @@ impl Hostile {
     /// changed as this says.
     ///
     /// ```
-    /// use framecheck::{chunk::Layout, Hostile};
+    /// use framecheck::{chunk::Layout, Field, Hostile};
     ///
     /// let layout = Layout::from_lens([4, 6]);
     /// let fill = Hostile::Fill { frame: 1, offset: 0, len: 2, byte: 0xff };
     /// assert_eq!(fill.apply(b"aaaabbbbbb", &layout), b"aaaa\xff\xffbbbb");
-    /// let digits = Hostile::Digits { frame: 0, run: 0, extra: 3 };
+    /// let digits = Hostile::Digits { frame: 0, run: 0, extra: 3, digit: 9, length: None };
     /// assert_eq!(digits.apply(b"*12\r\n", &Layout::from_lens([5])), b"*12999\r\n");
+    /// // A JSON header after its 4-byte little-endian length, kept consistent.
+    /// let length = Some(Field { offset: 0, width: 4, big_endian: false });
+    /// let digits = Hostile::Digits { frame: 0, run: 0, extra: 2, digit: 0, length };
+    /// let frame = b"\x0a\0\0\0{\"size\":5}";
+    /// assert_eq!(digits.apply(frame, &Layout::from_lens([14])), b"\x0c\0\0\0{\"size\":500}");
     /// ```
     pub fn apply(&self, stream: &[u8], layout: &Layout) -> Vec<u8> {
         let start = |frame: u16| match layout.frames() {
@@ -207,7 +260,10 @@ impl Hostile {
                 offset,
                 len,
                 byte,
-            } => write(start(frame) + usize::from(offset), &vec![byte; usize::from(len)]),
+            } => write(
+                start(frame) + usize::from(offset),
+                &vec![byte; usize::from(len)],
+            ),
             Hostile::Number {
                 frame,
                 offset,
@@ -223,7 +279,13 @@ impl Hostile {
                 };
                 write(start(frame) + usize::from(offset), &bytes);
             }
-            Hostile::Digits { frame, run, extra } => {
+            Hostile::Digits {
+                frame,
+                run,
+                extra,
+                digit,
+                length,
+            } => {
                 let Some(i) = (layout.frames() > 0).then(|| usize::from(frame) % layout.frames())
                 else {
                     return out;
@@ -237,7 +299,11 @@ impl Hostile {
                     .collect();
                 if let Some(&last) = runs.get(usize::from(run) % runs.len().max(1)) {
                     let at = layout.start(i) + last + 1;
-                    out.splice(at..at, std::iter::repeat_n(b'9', usize::from(extra)));
+                    let digit = b'0' + digit % 10;
+                    out.splice(at..at, std::iter::repeat_n(digit, usize::from(extra)));
+                    if let Some(field) = length {
+                        field.add(&mut out, layout.start(i), u64::from(extra));
+                    }
                 }
             }
         }
@@ -274,10 +340,33 @@ impl fmt::Display for Hostile {
                     "little-endian"
                 }
             ),
-            Hostile::Digits { frame, run, extra } => write!(
-                f,
-                "frame {frame}: {extra} nines appended to its digit run {run}"
-            ),
+            Hostile::Digits {
+                frame,
+                run,
+                extra,
+                digit,
+                length,
+            } => {
+                write!(
+                    f,
+                    "frame {frame}: {extra} digits {} appended to its digit run {run}",
+                    digit % 10
+                )?;
+                match length {
+                    Some(l) => write!(
+                        f,
+                        " and {extra} added to the {}-byte {} field at byte {}",
+                        l.width,
+                        if l.big_endian {
+                            "big-endian"
+                        } else {
+                            "little-endian"
+                        },
+                        l.offset
+                    ),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -291,7 +380,13 @@ impl fmt::Display for Hostile {
 /// [`framecheck_alloc`]).
 pub fn hostiles() -> impl Strategy<Value = Hostile> + Clone {
     let frame = prop_oneof![3 => 0u16..2, 1 => 0u16..8];
-    let offset = prop_oneof![3 => 0u8..4, 1 => 0u8..16];
+    let offset = prop_oneof![3 => 0u8..8, 1 => 0u8..16];
+    let length = prop_oneof![
+        1 => Just(None),
+        2 => any::<bool>().prop_map(|big_endian| Some(Field { offset: 0, width: 4, big_endian })),
+        1 => (0u8..4, prop_oneof![Just(1u8), Just(2), Just(4)], any::<bool>())
+            .prop_map(|(offset, width, big_endian)| Some(Field { offset, width, big_endian })),
+    ];
     prop_oneof![
         1 => Just(Hostile::Honest),
         1 => points().prop_map(|at| Hostile::Truncated { at }),
@@ -305,7 +400,9 @@ pub fn hostiles() -> impl Strategy<Value = Hostile> + Clone {
                 big_endian,
                 value: (1 << (bits - 1)) | (noise & ((1 << (bits - 1)) - 1)),
             }),
-        2 => (frame, 0u8..4, 1u8..=8).prop_map(|(frame, run, extra)| Hostile::Digits { frame, run, extra }),
+        2 => (frame, 0u8..4, 1u8..=8, 0u8..10, length).prop_map(|(frame, run, extra, digit, length)| {
+            Hostile::Digits { frame, run, extra, digit, length }
+        }),
     ]
 }
 
@@ -464,7 +561,13 @@ fn over_failure(
         Some(r) => format!("during read {r}, which ended at byte {}", grouped(fed)),
         None => "in decode_eof, after the whole stream".to_owned(),
     };
-    let _ = writeln!(body, "where: {at}{}", frames_text.as_ref().map_or(String::new(), |(layout, _)| locate(layout, fed)));
+    let _ = writeln!(
+        body,
+        "where: {at}{}",
+        frames_text
+            .as_ref()
+            .map_or(String::new(), |(layout, _)| locate(layout, fed))
+    );
     if let Some(v) = &over.violation {
         let served = match v.served {
             Served::Lazy => "reserved lazily (address space only: the test process survives)",
@@ -473,16 +576,17 @@ fn over_failure(
         };
         let _ = writeln!(body, "the request was {served}");
     }
-    let _ = writeln!(
-        body,
-        "frames decoded before it: {}",
-        over.frames
-    );
+    let _ = writeln!(body, "frames decoded before it: {}", over.frames);
     if let Some((_, what)) = &frames_text {
         let _ = writeln!(body, "{what}");
     }
     let _ = writeln!(body, "stream ({} bytes): {}", stream.len(), hex(stream));
-    let _ = writeln!(body, "reads ({}): {}", ends.len() + 1, reads_text(ends, stream.len()));
+    let _ = writeln!(
+        body,
+        "reads ({}): {}",
+        ends.len() + 1,
+        reads_text(ends, stream.len())
+    );
     let _ = writeln!(
         body,
         "bound: {bound} (Harness::alloc_bound(k, C) sets it; a decoder that reserves up to a \

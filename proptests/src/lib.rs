@@ -55,13 +55,10 @@ mod truncation;
 pub use proptest;
 
 pub use crate::alloc_bound::{
-    alloc_case, assert_alloc_bound, check_alloc_bound, hostiles, AllocBound, Hostile,
+    alloc_case, assert_alloc_bound, check_alloc_bound, hostiles, AllocBound, Field, Hostile,
     DEFAULT_CONSTANT, DEFAULT_PER_BYTE,
 };
 pub use crate::codec::TestableCodec;
-/// The tracking allocator the allocation property needs (the
-/// `framecheck-alloc` crate).
-pub use framecheck_alloc as alloc;
 pub use crate::drive::decode_in_reads;
 pub use crate::failure::{Failure, FailureKind};
 pub use crate::harness::{
@@ -70,3 +67,6 @@ pub use crate::harness::{
 };
 pub use crate::roundtrip::roundtrip_case;
 pub use crate::truncation::truncation_case;
+/// The tracking allocator the allocation property needs (the
+/// `framecheck-alloc` crate).
+pub use framecheck_alloc as alloc;

@@ -238,7 +238,10 @@ fn over_bound(result: Result<(), Failure>, name: &str) -> usize {
     assert_eq!(bound, AllocBound::default().at(fed), "{name}");
     let report = failure.to_string();
     assert!(report.contains("in one allocation after"), "{report}");
-    assert!(report.contains("frames as the codec encoded them"), "{report}");
+    assert!(
+        report.contains("frames as the codec encoded them"),
+        "{report}"
+    );
     assert!(report.contains("stream ("), "{report}");
     size
 }
@@ -310,7 +313,10 @@ fn a_claim_of_2_pow_40_bytes_is_reported_and_the_process_survives() {
         "{report}"
     );
     assert!(report.contains("reserved lazily"), "{report}");
-    assert!(report.contains("stream (6 bytes): 40 00 00 00 ab ab"), "{report}");
+    assert!(
+        report.contains("stream (6 bytes): 40 00 00 00 ab ab"),
+        "{report}"
+    );
     // Still alive, and the correct twin is fine with the same bytes.
     alloc_case(
         &mut RecordCount(Bug::None),

@@ -21,7 +21,7 @@ fn property_fails_with_how_to_install_the_allocator() {
 
 #[test]
 fn one_case_fails_the_same_way() {
-    let failure = alloc_case(&mut LinesCodec::new(), b"a\n", &[], AllocBound::default())
-        .unwrap_err();
+    let failure =
+        alloc_case(&mut LinesCodec::new(), b"a\n", &[], AllocBound::default()).unwrap_err();
     assert_eq!(failure.kind(), &FailureKind::AllocatorNotInstalled);
 }
