@@ -746,9 +746,12 @@ where
         return Ok(());
     };
     let what = format!(
-        "input: {} frames as the codec encoded them ({} bytes), then {hostile}; chunking \
+        "input: {} as the codec encoded them ({} bytes), then {hostile}; chunking \
          {chunking}\nframes: {}",
-        frames.len(),
+        match frames.len() {
+            1 => "1 frame".to_owned(),
+            n => format!("{n} frames"),
+        },
         layout.total(),
         short(&frames)
     );

@@ -15,6 +15,8 @@
 //! - [`assert_truncation_detected`] / [`check_truncation_detected`]: a
 //!   stream cut short yields the complete frames, then an error (or a
 //!   clean end exactly at a frame boundary).
+//! - [`assert_alloc_bound`] / [`check_alloc_bound`]: memory bounded by
+//!   bytes received, against hostile streams ([`alloc`] must be installed).
 //! - [`fuzz::check_decoder`] / [`fuzz::try_check_decoder`]: the oracle of
 //!   fuzz targets, for any decoder and any bytes.
 //! - [`roundtrip_case`] / [`truncation_case`]: one case without a runner;
