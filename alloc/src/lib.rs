@@ -73,3 +73,8 @@ mod watch;
 
 pub use crate::tracking::{Tracking, LAZY_FROM};
 pub use crate::watch::{installed, Served, Stats, Violation, Watch};
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
