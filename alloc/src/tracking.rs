@@ -62,7 +62,7 @@ impl Tracking {
     /// above `bytes`, on any thread, after printing one line to stderr that
     /// starts with `framecheck-alloc: allocation of N bytes is over the
     /// limit`. The mode for fuzz targets: libFuzzer saves the input of an
-    /// abort as a crash.
+    /// abort as a crash. A limit of 0 is taken as 1 byte.
     pub const fn with_limit(bytes: usize) -> Self {
         Tracking {
             limit: AtomicUsize::new(if bytes == 0 { 1 } else { bytes }),

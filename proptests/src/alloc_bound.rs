@@ -46,14 +46,14 @@ use proptest::{
     prelude::*,
     test_runner::{TestCaseError, TestError},
 };
-use tokio_util::codec::{Decoder, Encoder};
+use tokio_util::codec::Decoder;
 
 use crate::{
     case::encode_all,
     chunk::{chunkings, points, Chunking, Layout, Point},
     drive::quietly,
     failure::{Failure, FailureKind},
-    Harness,
+    Harness, TestableCodec,
 };
 
 /// Default `k` of the bound `k × N + C`: bytes of allocation allowed per
@@ -731,8 +731,7 @@ fn frames_case<C, I>(
     bound: AllocBound,
 ) -> Result<(), Failure>
 where
-    C: Encoder<I> + Decoder,
-    <C as Encoder<I>>::Error: Debug,
+    C: TestableCodec<I>,
     I: Clone + Debug,
 {
     let (encoded, layout) = encode_all(&mut make_codec(), frames)?;
@@ -787,8 +786,7 @@ impl Harness {
     pub fn check_alloc_bound<C, I, F, S>(&self, make_codec: F, frames: S) -> Result<(), Failure>
     where
         F: Fn() -> C,
-        C: Encoder<I> + Decoder,
-        <C as Encoder<I>>::Error: Debug,
+        C: TestableCodec<I>,
         I: Clone + Debug,
         S: Strategy<Value = Vec<I>>,
     {
@@ -869,8 +867,7 @@ impl Harness {
 pub fn check_alloc_bound<C, I, F, S>(make_codec: F, frames: S) -> Result<(), Failure>
 where
     F: Fn() -> C,
-    C: Encoder<I> + Decoder,
-    <C as Encoder<I>>::Error: Debug,
+    C: TestableCodec<I>,
     I: Clone + Debug,
     S: Strategy<Value = Vec<I>>,
 {
@@ -886,8 +883,7 @@ where
 pub fn assert_alloc_bound<C, I, F, S>(make_codec: F, frames: S)
 where
     F: Fn() -> C,
-    C: Encoder<I> + Decoder,
-    <C as Encoder<I>>::Error: Debug,
+    C: TestableCodec<I>,
     I: Clone + Debug,
     S: Strategy<Value = Vec<I>>,
 {
