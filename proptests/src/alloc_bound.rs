@@ -20,12 +20,14 @@
 //!
 //! The streams ([`Hostile`]) start from frames the codec itself encodes,
 //! so they get past its first checks, and then make claims big: the first
-//! bytes of a frame overwritten with `ff` or with a number of 12 to 36
-//! bits (any length or count field in the first 16 bytes, either byte
-//! order), a run of ASCII digits made longer (text counts such as RESP's
-//! `*3\r\n` or JSON's `"data_size":12`; a length field before it grown to
-//! match, so that the frame still parses), the honest stream cut short, or
-//! left as it is.
+//! bytes of a frame overwritten with `ff` or with a number (any length or
+//! count field in the first 16 bytes, either byte order), a run of ASCII
+//! digits replaced by a number (text counts such as RESP's `*3\r\n` or
+//! JSON's `"data_size":12`; a length field before it changed to match, so
+//! that the frame still parses), the honest stream cut short, or left as it
+//! is. A number is tried at every length from 12 to 36 bits, so that a
+//! claim between the bound and the decoder's own limit is always among
+//! them when the field is hit.
 //!
 //! The bound defaults to `k = 8` ([`DEFAULT_PER_BYTE`]: the read buffer
 //! doubling as it grows, the frames decoded from it, and a parse tree
@@ -165,19 +167,17 @@ pub enum Hostile {
         /// The number (its low `width` bytes).
         value: u64,
     },
-    /// `extra` copies of `digit` appended to the `run`-th run of ASCII
-    /// digits in frame `frame` (modulo the number of runs; nothing if it
-    /// has none), and `extra` added to the number in `length` (a field
-    /// counting the bytes that follow, which must grow with them).
+    /// The `run`-th run of ASCII digits in frame `frame` (modulo the
+    /// number of runs; nothing if it has none) replaced by `value` in
+    /// decimal, and the number in `length` (a field counting the bytes
+    /// that follow, which must change with them) changed by as many bytes.
     Digits {
         /// Frame index, modulo the number of frames.
         frame: u16,
         /// Which run of digits.
         run: u8,
-        /// Digits added.
-        extra: u8,
-        /// The digit added, `b'0'..=b'9'`.
-        digit: u8,
+        /// The new number.
+        value: u64,
         /// The field that counts the bytes after it, if any.
         length: Option<Field>,
     },
@@ -197,7 +197,7 @@ pub struct Field {
 impl Field {
     /// Adds `n` to the field (wrapping at its width) at `at` in `bytes`, if
     /// it lies inside.
-    fn add(&self, bytes: &mut [u8], at: usize, n: u64) {
+    fn add(&self, bytes: &mut [u8], at: usize, n: i64) {
         let width = usize::from(self.width.clamp(1, 8));
         let Some(field) = bytes
             .get_mut(at + usize::from(self.offset)..)
@@ -213,7 +213,7 @@ impl Field {
             buf[..width].copy_from_slice(field);
             u64::from_le_bytes(buf)
         };
-        let sum = value.wrapping_add(n);
+        let sum = value.wrapping_add_signed(n);
         if self.big_endian {
             field.copy_from_slice(&sum.to_be_bytes()[8 - width..]);
         } else {
@@ -232,11 +232,11 @@ impl Hostile {
     /// let layout = Layout::from_lens([4, 6]);
     /// let fill = Hostile::Fill { frame: 1, offset: 0, len: 2, byte: 0xff };
     /// assert_eq!(fill.apply(b"aaaabbbbbb", &layout), b"aaaa\xff\xffbbbb");
-    /// let digits = Hostile::Digits { frame: 0, run: 0, extra: 3, digit: 9, length: None };
+    /// let digits = Hostile::Digits { frame: 0, run: 0, value: 12999, length: None };
     /// assert_eq!(digits.apply(b"*12\r\n", &Layout::from_lens([5])), b"*12999\r\n");
     /// // A JSON header after its 4-byte little-endian length, kept consistent.
     /// let length = Some(Field { offset: 0, width: 4, big_endian: false });
-    /// let digits = Hostile::Digits { frame: 0, run: 0, extra: 2, digit: 0, length };
+    /// let digits = Hostile::Digits { frame: 0, run: 0, value: 500, length };
     /// let frame = b"\x0a\0\0\0{\"size\":5}";
     /// assert_eq!(digits.apply(frame, &Layout::from_lens([14])), b"\x0c\0\0\0{\"size\":500}");
     /// ```
@@ -282,8 +282,7 @@ impl Hostile {
             Hostile::Digits {
                 frame,
                 run,
-                extra,
-                digit,
+                value,
                 length,
             } => {
                 let Some(i) = (layout.frames() > 0).then(|| usize::from(frame) % layout.frames())
@@ -298,16 +297,60 @@ impl Hostile {
                     })
                     .collect();
                 if let Some(&last) = runs.get(usize::from(run) % runs.len().max(1)) {
-                    let at = layout.start(i) + last + 1;
-                    let digit = b'0' + digit % 10;
-                    out.splice(at..at, std::iter::repeat_n(digit, usize::from(extra)));
+                    let first = (0..=last)
+                        .rev()
+                        .take_while(|&j| bytes[j].is_ascii_digit())
+                        .last()
+                        .unwrap_or(last);
+                    let (from, to) = (layout.start(i) + first, layout.start(i) + last + 1);
+                    let text = value.to_string();
+                    let grown = text.len() as i64 - (to - from) as i64;
+                    out.splice(from..to, text.bytes());
                     if let Some(field) = length {
-                        field.add(&mut out, layout.start(i), u64::from(extra));
+                        field.add(&mut out, layout.start(i), grown);
                     }
                 }
             }
         }
         out
+    }
+}
+
+/// The magnitudes [`Hostile::magnitudes`] tries, in bits.
+const MAGNITUDES: [u32; 13] = [12, 14, 16, 18, 20, 21, 22, 23, 24, 26, 28, 32, 36];
+
+impl Hostile {
+    /// This change, then, for a [`Hostile::Number`] or [`Hostile::Digits`],
+    /// the same change with its number made 12, 14, … 36 bits long (its
+    /// low bits kept): the variants one case feeds.
+    ///
+    /// ```
+    /// use framecheck::Hostile;
+    ///
+    /// let digits = Hostile::Digits { frame: 0, run: 0, value: 5, length: None };
+    /// let values: Vec<u64> = digits
+    ///     .magnitudes()
+    ///     .map(|h| match h { Hostile::Digits { value, .. } => value, _ => unreachable!() })
+    ///     .collect();
+    /// assert_eq!(values[..3], [5, 2048 | 5, 8192 | 5]);
+    /// assert_eq!(values.len(), 14);
+    /// ```
+    pub fn magnitudes(&self) -> impl Iterator<Item = Hostile> + '_ {
+        let sweep = matches!(self, Hostile::Number { .. } | Hostile::Digits { .. });
+        let with = move |bits: u32| {
+            let mut h = *self;
+            if let Hostile::Number { value, .. } | Hostile::Digits { value, .. } = &mut h {
+                let low = (1u64 << (bits - 1)) - 1;
+                *value = (1 << (bits - 1)) | (*value & low);
+            }
+            h
+        };
+        std::iter::once(*self).chain(
+            MAGNITUDES
+                .iter()
+                .filter(move |_| sweep)
+                .map(move |&bits| with(bits)),
+        )
     }
 }
 
@@ -343,19 +386,14 @@ impl fmt::Display for Hostile {
             Hostile::Digits {
                 frame,
                 run,
-                extra,
-                digit,
+                value,
                 length,
             } => {
-                write!(
-                    f,
-                    "frame {frame}: {extra} digits {} appended to its digit run {run}",
-                    digit % 10
-                )?;
+                write!(f, "frame {frame}: its digit run {run} replaced by {value}")?;
                 match length {
                     Some(l) => write!(
                         f,
-                        " and {extra} added to the {}-byte {} field at byte {}",
+                        ", the {}-byte {} field at byte {} changed to match",
                         l.width,
                         if l.big_endian {
                             "big-endian"
@@ -373,11 +411,14 @@ impl fmt::Display for Hostile {
 
 /// The hostile changes the property makes, aimed at length and count
 /// fields without knowing the format: mostly the first 16 bytes of a frame
-/// (offsets 0 to 3 most often) set to `ff` or to a number of 12 to 36 bits
-/// in either byte order, digit runs made 1 to 8 digits longer, and now and
-/// then the honest stream, whole or cut short. Claims stay below 2^47 bytes
-/// for element sizes up to 1 KiB, so that they can be reserved (see
-/// [`framecheck_alloc`]).
+/// (offsets 0 to 7 most often) set to `ff` or to a number of 12 to 36 bits
+/// in either byte order, a digit run (mostly a frame's first) replaced by
+/// such a number, and now and then the honest stream, whole or cut short.
+/// Each case with a number also tries it at every length from 12 to 36
+/// bits ([`Hostile::magnitudes`]), so that a claim just above the bound and
+/// below the decoder's own limit is not left to chance. Claims stay below
+/// 2^47 bytes for element sizes up to 1 KiB, so that they can be reserved
+/// (see [`framecheck_alloc`]).
 pub fn hostiles() -> impl Strategy<Value = Hostile> + Clone {
     let frame = prop_oneof![3 => 0u16..2, 1 => 0u16..8];
     let offset = prop_oneof![3 => 0u8..8, 1 => 0u8..16];
@@ -400,9 +441,13 @@ pub fn hostiles() -> impl Strategy<Value = Hostile> + Clone {
                 big_endian,
                 value: (1 << (bits - 1)) | (noise & ((1 << (bits - 1)) - 1)),
             }),
-        2 => (frame, 0u8..4, 1u8..=8, 0u8..10, length).prop_map(|(frame, run, extra, digit, length)| {
-            Hostile::Digits { frame, run, extra, digit, length }
-        }),
+        3 => (frame, prop_oneof![3 => Just(0u8), 1 => 0u8..4], 12u32..=36, any::<u64>(), length)
+            .prop_map(|(frame, run, bits, noise, length)| Hostile::Digits {
+                frame,
+                run,
+                value: (1 << (bits - 1)) | (noise & ((1 << (bits - 1)) - 1)),
+                length,
+            }),
     ]
 }
 
@@ -735,13 +780,15 @@ where
     I: Clone + Debug,
 {
     let (encoded, layout) = encode_all(&mut make_codec(), frames)?;
-    let stream = hostile.apply(&encoded, &layout);
     let mut ends = Vec::new();
-    chunking.read_ends_into(&layout, layout.total().min(stream.len()), &mut ends);
-    let ends = inside(&ends, stream.len());
-    let mut decoder = make_codec();
-    let (_, over) = watch_feed(&mut decoder, &stream, &ends, bound);
-    let Some(over) = over else {
+    let found = hostile.magnitudes().find_map(|hostile| {
+        let stream = hostile.apply(&encoded, &layout);
+        chunking.read_ends_into(&layout, layout.total().min(stream.len()), &mut ends);
+        let ends = inside(&ends, stream.len());
+        let (_, over) = watch_feed(&mut make_codec(), &stream, &ends, bound);
+        over.map(|over| (over, hostile, stream, ends))
+    });
+    let Some((over, hostile, stream, ends)) = found else {
         return Ok(());
     };
     let what = format!(
