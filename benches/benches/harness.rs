@@ -11,7 +11,10 @@
 //! Throughput is reported in elements: one element is one case (or one
 //! `try_check_decoder` call).
 
-use std::hint::black_box;
+use std::{
+    hint::black_box,
+    time::{Duration, Instant},
+};
 
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -174,8 +177,14 @@ fn fuzz_oracle(c: &mut Criterion) {
 }
 
 /// The round-trip property with the tracking allocator idle and with every
-/// allocation counted (inside a `Watch`), side by side, and the allocation
-/// property itself on the same frames.
+/// allocation counted (inside a `Watch`), and the allocation property
+/// itself on the same frames.
+///
+/// Separate functions run at different moments, and on a shared machine
+/// the load between them varies more than tracking costs; so
+/// `check_roundtrip/interleaved` runs the same 256 cases (same seed)
+/// untracked then tracked in every iteration and prints the ratio of the
+/// two halves' times at the end of the group.
 fn alloc_tracking(c: &mut Criterion) {
     const CASES: u32 = 256;
     let mut group = c.benchmark_group("harness/alloc_tracking");
@@ -189,6 +198,11 @@ fn alloc_tracking(c: &mut Criterion) {
             .check_roundtrip(LengthDelimitedCodec::new, frames_1k.clone())
             .unwrap();
     };
+    let tracked = |seed: u64| {
+        let watch = Watch::start();
+        run(seed);
+        black_box(watch.finish());
+    };
     group.bench_function("check_roundtrip/untracked", |b| {
         let mut seed = 0;
         b.iter(|| {
@@ -200,11 +214,37 @@ fn alloc_tracking(c: &mut Criterion) {
         let mut seed = 0;
         b.iter(|| {
             seed += 1;
-            let watch = Watch::start();
-            run(seed);
-            black_box(watch.finish());
+            tracked(seed);
         });
     });
+    let mut halves = [Duration::ZERO; 2];
+    group.throughput(Throughput::Elements(2 * u64::from(CASES)));
+    group.bench_function("check_roundtrip/interleaved", |b| {
+        let mut seed = 0;
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                seed += 1;
+                let start = Instant::now();
+                run(seed);
+                let middle = Instant::now();
+                tracked(seed);
+                let end = Instant::now();
+                halves[0] += middle - start;
+                halves[1] += end - middle;
+                total += end - start;
+            }
+            total
+        });
+    });
+    println!(
+        "harness/alloc_tracking: interleaved, same seeds: tracked / untracked time = {:.3} \
+         ({:?} untracked, {:?} tracked in all)",
+        halves[1].as_secs_f64() / halves[0].as_secs_f64().max(f64::MIN_POSITIVE),
+        halves[0],
+        halves[1]
+    );
+    group.throughput(Throughput::Elements(u64::from(CASES)));
     // The default 8 MiB frame limit is reserved as soon as a head claims
     // it, over the property's default bound: a smaller limit.
     let limited = || {
