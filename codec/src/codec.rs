@@ -13,8 +13,9 @@
 //! The read buffer grows with the bytes that arrive, never with the
 //! lengths a peer declares: while a header or body is awaited, the decoder
 //! reserves at most as much again as the buffer holds (or 8 KiB, one read's
-//! worth, when it holds less), so a header claiming 8 MiB and then nothing
-//! costs a few kilobytes.
+//! worth, when it holds less), or as much as the largest header or body the
+//! peer has already sent in full; so a header claiming 8 MiB and then
+//! nothing costs a few kilobytes.
 
 use std::mem;
 
@@ -64,6 +65,9 @@ use crate::{
 pub struct HeaderCodec {
     limits: Limits,
     state: DecodeState,
+    /// The largest header or body this decoder has received in full: room
+    /// up to that size may be reserved at once for the next frame.
+    earned: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -97,6 +101,7 @@ impl HeaderCodec {
         HeaderCodec {
             limits,
             state: DecodeState::Length,
+            earned: 0,
         }
     }
 
@@ -155,9 +160,10 @@ impl HeaderCodec {
         if let DecodeState::Header(header_len) = self.state {
             let Some(bytes) = src.get(..header_len) else {
                 // Grown with what arrives, within Limits::header().
-                growth::reserve_toward(src, header_len);
+                growth::reserve_toward(src, header_len, self.earned);
                 return Ok(None);
             };
+            self.earned = self.earned.max(header_len);
             let header = wire::decode_header(bytes, &self.limits)?;
             let len = wire::body_len(&header, &self.limits)?;
             let raw = if keep_header {
@@ -174,11 +180,12 @@ impl HeaderCodec {
                     unreachable!("matched Body above");
                 };
                 let body = src.split_to(len).freeze();
+                self.earned = self.earned.max(len);
                 Ok(Some((header, raw, body)))
             }
             DecodeState::Body { len, .. } => {
                 // Never the declared size up front: grown with what arrives.
-                growth::reserve_toward(src, len);
+                growth::reserve_toward(src, len, self.earned);
                 Ok(None)
             }
             _ => Ok(None),

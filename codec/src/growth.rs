@@ -8,7 +8,8 @@
 //! [`STEP`] when it holds less: the capacity stays within about twice the
 //! bytes received plus one read's worth, and a frame that does arrive is
 //! still read with geometrically growing reads (a few reallocations, not
-//! one per read).
+//! one per read). Once a connection has delivered a frame part of some
+//! size in full, the next one up to that size gets its room at once.
 
 use bytes::BytesMut;
 
@@ -17,18 +18,37 @@ use bytes::BytesMut;
 pub(crate) const STEP: usize = 8 * 1024;
 
 /// Makes room in `src` toward holding `want` bytes (the end of the frame
-/// part being waited for): nothing when the spare room already takes one
-/// read's worth or the rest of the part, otherwise at most
-/// `max(src.len(), STEP)` bytes beyond what it holds.
-pub(crate) fn reserve_toward(src: &mut BytesMut, want: usize) {
+/// part being waited for), allocating at most `max(src.len(), STEP,
+/// earned)` bytes beyond what it holds, where `earned` is the largest frame
+/// part this connection has already delivered in full (bytes it did send):
+///
+/// - nothing when the spare room already takes the rest of the part;
+/// - otherwise room the buffer's own allocation already has, if that
+///   suffices (moving the bytes it holds to the front);
+/// - otherwise nothing while the spare room takes one read's worth;
+/// - otherwise a new allocation within the bound above.
+///
+/// The first large frame on a connection grows geometrically with its
+/// bytes; later frames of that size get their room at once, as if
+/// reserved up front, because the peer has shown it sends that much.
+pub(crate) fn reserve_toward(src: &mut BytesMut, want: usize, earned: usize) {
     let len = src.len();
     let Some(missing) = want.checked_sub(len).filter(|&m| m > 0) else {
         return;
     };
-    if src.capacity() - len >= missing.min(STEP) {
+    let spare = src.capacity() - len;
+    let allowance = len.max(STEP).max(earned);
+    if spare >= missing || src.try_reclaim(missing) {
         return;
     }
-    src.reserve(missing.min(len.max(STEP)));
+    if missing <= allowance {
+        src.reserve(missing);
+        return;
+    }
+    if spare >= STEP {
+        return;
+    }
+    src.reserve(allowance);
 }
 
 #[cfg(test)]
@@ -38,7 +58,7 @@ mod tests {
     #[test]
     fn growth_is_bounded_by_what_arrived() {
         let mut src = BytesMut::new();
-        reserve_toward(&mut src, 8 << 20);
+        reserve_toward(&mut src, 8 << 20, 0);
         assert!(
             src.capacity() >= 1 && src.capacity() <= 2 * STEP,
             "{}",
@@ -51,7 +71,7 @@ mod tests {
             let spare = src.capacity() - src.len();
             src.extend_from_slice(&vec![0; spare]);
             received += spare;
-            reserve_toward(&mut src, 8 << 20);
+            reserve_toward(&mut src, 8 << 20, 0);
             assert!(
                 src.capacity() <= 2 * src.len() + STEP,
                 "capacity {} after {} bytes",
@@ -64,7 +84,7 @@ mod tests {
     #[test]
     fn never_reserves_past_the_frame() {
         let mut src = BytesMut::from(&[0u8; 100][..]);
-        reserve_toward(&mut src, 150);
+        reserve_toward(&mut src, 150, 0);
         assert!(src.capacity() >= 150);
         assert!(src.capacity() < 100 + STEP);
     }

@@ -61,6 +61,9 @@ pub struct StrictLengthCodec {
     /// stays in the buffer until the whole frame has); `None` between
     /// frames.
     body_len: Option<usize>,
+    /// The largest frame received in full: room up to that size may be
+    /// reserved at once for the next one.
+    earned: usize,
 }
 
 impl StrictLengthCodec {
@@ -74,6 +77,7 @@ impl StrictLengthCodec {
                 .new_codec(),
             max_frame_len,
             body_len: None,
+            earned: 0,
         }
     }
 
@@ -143,13 +147,14 @@ impl Decoder for StrictLengthCodec {
         // reserves the declared length up front.
         let frame_len = FIELD_LEN + body_len;
         if src.len() < frame_len {
-            growth::reserve_toward(src, frame_len);
+            growth::reserve_toward(src, frame_len, self.earned);
             return Ok(None);
         }
         let frame = self.inner.decode(src)?;
         debug_assert!(frame.is_some(), "a complete frame is buffered");
         if frame.is_some() {
             self.body_len = None;
+            self.earned = self.earned.max(frame_len);
         }
         Ok(frame)
     }
