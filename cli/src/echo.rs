@@ -118,6 +118,12 @@ async fn serve_conn(
             net::warn_closing(&e, || {
                 format!("reply to {peer} failed after {served} replies; closing connection: {e}")
             });
+            // Reset rather than close: the kernel would otherwise keep the
+            // unsent reply and go on feeding it to a peer that reads too
+            // slowly.
+            if let Err(e) = framed.get_mut().get_mut().set_zero_linger() {
+                tracing::debug!(%peer, error = %e, "could not set SO_LINGER 0");
+            }
             break;
         }
         served += 1;

@@ -219,10 +219,7 @@ async fn a_reader_at_16_kib_per_second_cannot_hold_an_8_mib_reply() {
     .await;
     let socket = TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(16 * 1024).unwrap();
-    let mut s = socket
-        .connect(server.addr.parse().unwrap())
-        .await
-        .unwrap();
+    let mut s = socket.connect(server.addr.parse().unwrap()).await.unwrap();
     let body = vec![b'z'; 8 << 20];
     s.write_all(&prefix(body.len())).await.unwrap();
     s.write_all(&body).await.unwrap();
@@ -241,7 +238,11 @@ async fn a_reader_at_16_kib_per_second_cannot_hold_an_8_mib_reply() {
     })
     .await;
     let took = started.elapsed();
-    assert!(closed.is_ok(), "still open after {took:?}");
+    assert!(
+        closed.is_ok(),
+        "still open after {took:?}, {got} bytes read: {}",
+        server.log()
+    );
     assert!(got < 8 << 20, "the whole reply was read: {got}");
     assert!(took < Duration::from_secs(10), "{took:?}");
     let log = server.wait_for_log("reply drain timeout").await;
@@ -292,7 +293,10 @@ async fn echo_returns_a_65_021_byte_header_of_1e15_numbers_byte_for_byte() {
         .unwrap();
     let mut want = wire[..wire.len() - 5].to_vec();
     want.extend_from_slice(b"HELLO");
-    assert!(reply == want, "the reply's header differs from the one sent");
+    assert!(
+        reply == want,
+        "the reply's header differs from the one sent"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
