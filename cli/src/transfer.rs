@@ -49,6 +49,8 @@ pub const DEFAULT_MAX_FILE: u64 = 1 << 30;
 /// After a rejection, how long the receiver keeps reading (and discarding)
 /// so the sender can finish its write and read the reply.
 const DRAIN_AFTER_REJECT: Duration = Duration::from_secs(2);
+/// Room for a header before any of it has arrived; more as it does.
+const HEADER_START: usize = 1024;
 /// Largest reply frame accepted by the sender.
 const MAX_REPLY: usize = 64 * 1024;
 
@@ -728,11 +730,23 @@ where
     )
     .await?;
     let header_len = wire::decode_header_len(field, &limits)?;
-    // Bounded by `limits.header()` just above; the header and one body
-    // chunk are what this connection holds in memory.
-    charge.set(header_len + CHUNK)?;
-    let mut raw = vec![0u8; header_len];
-    read_exact_or_truncated(io, &mut raw, framecheck_codec::FramePart::Header, 0).await?;
+    // Bounded by `limits.header()` just above, and grown with the bytes
+    // that arrive, not with the declared length.
+    let mut raw = Vec::with_capacity(header_len.min(HEADER_START));
+    (&mut *io)
+        .take(header_len as u64)
+        .read_to_end(&mut raw)
+        .await?;
+    if raw.len() < header_len {
+        return Err(FrameError::Truncated {
+            part: framecheck_codec::FramePart::Header,
+            received: raw.len(),
+            expected: header_len,
+        }
+        .into());
+    }
+    // The header and one body chunk are what this connection holds.
+    charge.set(raw.capacity() + CHUNK)?;
     let header = wire::decode_header(&raw, &limits)?;
     let name = portable_filename(
         header
