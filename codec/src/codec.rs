@@ -13,8 +13,8 @@
 //! The read buffer grows with the bytes that arrive, never with the
 //! lengths a peer declares: while a header or body is awaited, the decoder
 //! reserves at most as much again as the buffer holds (or 8 KiB, one read's
-//! worth, when it holds less), or as much as the largest header or body the
-//! peer has already sent in full; so a header claiming 8 MiB and then
+//! worth, when it holds less), or up to twice the largest header or body
+//! the peer has already sent in full; so a header claiming 8 MiB and then
 //! nothing costs a few kilobytes.
 
 use std::mem;

@@ -9,7 +9,9 @@
 //! bytes received plus one read's worth, and a frame that does arrive is
 //! still read with geometrically growing reads (a few reallocations, not
 //! one per read). Once a connection has delivered a frame part of some
-//! size in full, the next one up to that size gets its room at once.
+//! size in full, the next one up to that size gets its room at once (and
+//! room for one more, so the bytes held move to the front of the buffer
+//! at most once per part).
 
 use bytes::BytesMut;
 
@@ -18,27 +20,36 @@ use bytes::BytesMut;
 pub(crate) const STEP: usize = 8 * 1024;
 
 /// Makes room in `src` toward holding `want` bytes (the end of the frame
-/// part being waited for), allocating at most `max(src.len(), STEP,
-/// earned)` bytes beyond what it holds, where `earned` is the largest frame
-/// part this connection has already delivered in full (bytes it did send):
+/// part being waited for). `earned` is the largest frame part this
+/// connection has already delivered in full (bytes it did send):
 ///
 /// - nothing when the spare room already takes the rest of the part;
+/// - for a part no larger than `earned`: room for it and one more like it,
+///   so the bytes held are moved to the front of the allocation at most
+///   once per part (the steady state of a connection);
 /// - otherwise room the buffer's own allocation already has, if that
 ///   suffices (moving the bytes it holds to the front);
 /// - otherwise nothing while the spare room takes one read's worth;
-/// - otherwise a new allocation within the bound above.
-///
-/// The first large frame on a connection grows geometrically with its
-/// bytes; later frames of that size get their room at once, as if
-/// reserved up front, because the peer has shown it sends that much.
+/// - otherwise a new allocation of at most `max(src.len(), STEP)` bytes
+///   beyond what it holds: the first large part grows geometrically with
+///   its bytes.
 pub(crate) fn reserve_toward(src: &mut BytesMut, want: usize, earned: usize) {
     let len = src.len();
     let Some(missing) = want.checked_sub(len).filter(|&m| m > 0) else {
         return;
     };
     let spare = src.capacity() - len;
+    if spare >= missing {
+        return;
+    }
+    if want <= earned {
+        // Room for this part and one more like it: the buffer is moved to
+        // the front of its allocation at most once per part.
+        src.reserve(missing + earned);
+        return;
+    }
     let allowance = len.max(STEP).max(earned);
-    if spare >= missing || src.try_reclaim(missing) {
+    if src.try_reclaim(missing) {
         return;
     }
     if missing <= allowance {

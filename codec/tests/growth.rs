@@ -124,3 +124,22 @@ fn tokio_util_length_delimited_codec_reserves_the_claim() {
     assert!(codec.decode(&mut buf).unwrap().is_none());
     assert!(buf.capacity() >= 8 << 20, "{}", buf.capacity());
 }
+
+#[test]
+fn a_later_claim_is_reserved_no_further_than_what_the_peer_already_sent() {
+    // One 1 MiB frame in full...
+    let mut codec = HeaderCodec::new();
+    let mut buf = BytesMut::new();
+    buf.extend_from_slice(&header_prefix(1 << 20));
+    buf.extend_from_slice(&vec![b'x'; 1 << 20]);
+    assert_eq!(codec.decode(&mut buf).unwrap().unwrap().body.len(), 1 << 20);
+    // ...earns room for the next frame up to twice that at once, but a claim
+    // of 8 MiB with nothing behind it gets no more.
+    buf.extend_from_slice(&header_prefix(8 << 20));
+    assert!(codec.decode(&mut buf).unwrap().is_none());
+    assert!(
+        buf.capacity() <= (2 << 20) + 2 * SLACK,
+        "reserved {}",
+        buf.capacity()
+    );
+}
