@@ -129,7 +129,7 @@ elif cmd == "claims":
     time.sleep(2.0)
     print("claims: %d headers declaring 8 MiB sent (%d bytes in all); good client answered in %.3f s" % (
         len(socks), len(socks) * len(prefix(8 << 20)), good(a)))
-    input()  # hold the connections until the caller has measured
+    sys.stdin.read()  # hold the connections until the caller has measured
 elif cmd == "slow-readers":
     a, n = sys.argv[2], int(sys.argv[3])
     socks = connect_many(a, n)
