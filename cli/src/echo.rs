@@ -127,11 +127,12 @@ async fn serve_conn(
             break;
         }
         served += 1;
-        framed.codec_mut().reply_sent();
         let buf = framed.read_buffer_mut();
         if buf.capacity() > SHRINK_ABOVE && buf.len() <= SHRINK_ABOVE / 4 {
             *buf = BytesMut::from(&buf[..]);
         }
+        let held = framed.read_buffer().capacity();
+        framed.codec_mut().reply_sent(held);
         let next_started = !framed.read_buffer().is_empty();
         framed.get_mut().frame_done(next_started);
     }
@@ -230,9 +231,13 @@ impl ServerCodec {
         &self.limits
     }
 
-    /// The reply is out: the request's body is no longer held.
-    fn reply_sent(&mut self) {
+    /// The reply is out: the request's body is no longer held, only the
+    /// read buffer (`buffered` bytes of capacity).
+    fn reply_sent(&mut self, buffered: usize) {
         self.in_flight = 0;
+        // Lowering a charge cannot fail; a higher one is checked at the
+        // next decode.
+        let _ = self.charge.set(buffered.min(self.charge.held()));
     }
 
     fn decode_with(&mut self, src: &mut BytesMut, eof: bool) -> Result<Option<Request>, ConnError> {
