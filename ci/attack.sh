@@ -48,6 +48,11 @@ stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 alive() { kill -0 "$1" 2>/dev/null && echo alive || echo DEAD; }
+# events PATTERN FILE: how many times a rate-limited warning happened (each
+# logged line, plus the "(xN more ...)" counts).
+events() {
+  grep "$1" "$2" 2>/dev/null | awk '{ n++; if (match($0, /\(x[0-9]+ more/)) n += substr($0, RSTART + 2, RLENGTH - 7) } END { print n + 0 }'
+}
 
 cat >"$TMP/peers.py" <<'PY'
 import json, socket, struct, sys, time
@@ -152,16 +157,18 @@ elif cmd == "slow-readers":
         time.sleep(0.001)
     print("slow-readers: %d clients sent 8 MiB each and read nothing" % n)
     sys.stdout.flush()
-    # Wait until the server has reset them all (peeking reads nothing).
+    # Wait until the server has closed them all: the socket's TCP state
+    # (TCP_INFO's first byte) leaves ESTABLISHED when the server resets or
+    # closes it, even with reply bytes still unread in the receive queue.
     t0 = time.monotonic()
     open_ = set(socks)
     while open_ and time.monotonic() - t0 < 600:
         for s in list(open_):
             try:
-                s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-            except BlockingIOError:
-                pass
+                state = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
             except OSError:
+                state = 0
+            if state != 1:
                 open_.discard(s)
         time.sleep(0.5)
     print("slow-readers: %d of %d closed by the server %.1f s after sending" % (
@@ -193,7 +200,7 @@ for attack in $ATTACKS; do
     echo "== lockout: $TRICKLERS peers trickle a header byte a second into every slot"
     start echo "$BIN" echo-server --listen 127.0.0.1:0 --max-connections "$TRICKLERS" --idle-timeout 2000
     python3 "$TMP/peers.py" lockout "$ADDR" "$TRICKLERS" 30
-    echo "   server $(alive "$PID"); evictions logged: $(grep -c 'evicted' "$TMP/echo.err" || true) lines (rate-limited)"
+    echo "   server $(alive "$PID"); evictions: $(events 'evicted the connection' "$TMP/echo.err")"
     stop "$PID"
     ;;
   memory)
@@ -219,14 +226,14 @@ for attack in $ATTACKS; do
       r="$(rss_kib "$PID")"; [ "$r" != "?" ] && [ "$r" -gt "$peak" ] && peak="$r"
       sleep 0.5
     done
-    echo "   server $(alive "$PID"), peak RSS $(hwm_kib "$PID") KiB (sampled peak $peak KiB; --max-memory 256 MiB); refused by the budget: $(grep -c 'memory budget' "$TMP/slow.err" || true) log lines"
+    echo "   server $(alive "$PID"), peak RSS $(hwm_kib "$PID") KiB (sampled peak $peak KiB; --max-memory 256 MiB); refused by the budget: $(events 'memory budget spent' "$TMP/slow.err"), closed by the idle timeout: $(events 'idle timeout' "$TMP/slow.err")"
     stop "$PID"
     ;;
   drain)
     echo "== drain: one client sends 8 MiB and reads the reply at 16 KiB/s"
     start drain "$BIN" echo-server --listen 127.0.0.1:0
     python3 "$TMP/peers.py" drain "$ADDR"
-    grep -o 'reply drain timeout[^"]*' "$TMP/drain.err" | head -1 | sed 's/^/   server: /'
+    grep -o 'closing connection: .*' "$TMP/drain.err" | head -1 | sed 's/^/   server: /'
     stop "$PID"
     ;;
   *) echo "unknown attack $attack"; exit 2 ;;
