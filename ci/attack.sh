@@ -18,6 +18,9 @@ SLOW_READERS="${SLOW_READERS:-200}"    # clients sending 8 MiB and never reading
 ATTACKS="${ATTACKS:-lockout memory slow-readers drain}"
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+# Rate-limited warnings report their counts every 5 s instead of every
+# 60 s, so the counts below are complete when a server is stopped.
+export FRAMECHECK_LOG_WINDOW_MS=5000
 cargo build --release -q -p framecheck-cli
 BIN="$PWD/target/release/framecheck"
 TMP="$(mktemp -d)"
@@ -200,6 +203,7 @@ for attack in $ATTACKS; do
     echo "== lockout: $TRICKLERS peers trickle a header byte a second into every slot"
     start echo "$BIN" echo-server --listen 127.0.0.1:0 --max-connections "$TRICKLERS" --idle-timeout 2000
     python3 "$TMP/peers.py" lockout "$ADDR" "$TRICKLERS" 30
+    sleep 6
     echo "   server $(alive "$PID"); evictions: $(events 'evicted the connection' "$TMP/echo.err")"
     stop "$PID"
     ;;
@@ -226,6 +230,7 @@ for attack in $ATTACKS; do
       r="$(rss_kib "$PID")"; [ "$r" != "?" ] && [ "$r" -gt "$peak" ] && peak="$r"
       sleep 0.5
     done
+    sleep 6
     echo "   server $(alive "$PID"), peak RSS $(hwm_kib "$PID") KiB (sampled peak $peak KiB; --max-memory 256 MiB); refused by the budget: $(events 'memory budget spent' "$TMP/slow.err"), closed by the idle timeout: $(events 'idle timeout' "$TMP/slow.err")"
     stop "$PID"
     ;;
