@@ -52,9 +52,9 @@ rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "?";
 hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 alive() { kill -0 "$1" 2>/dev/null && echo alive || echo DEAD; }
 # events PATTERN FILE: how many times a rate-limited warning happened (each
-# logged line, plus the "(xN more ...)" counts).
+# line logged at once, plus the N of each "(xN more ...)" summary line).
 events() {
-  grep "$1" "$2" 2>/dev/null | awk '{ n++; if (match($0, /\(x[0-9]+ more/)) n += substr($0, RSTART + 2, RLENGTH - 7) } END { print n + 0 }'
+  grep "$1" "$2" 2>/dev/null | awk '{ if (match($0, /\(x[0-9]+ more/)) n += substr($0, RSTART + 2, RLENGTH - 7); else n++ } END { print n + 0 }'
 }
 
 cat >"$TMP/peers.py" <<'PY'
