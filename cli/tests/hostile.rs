@@ -98,7 +98,8 @@ async fn memory_budget_refuses_the_claim_that_would_exceed_it_and_only_that_one(
     let mut a = TcpStream::connect(&server.addr).await.unwrap();
     a.write_all(&prefix(body.len())).await.unwrap();
     a.write_all(&body[..body.len() - 1]).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Time for the server to take A's bytes out of the kernel's buffers.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     // B declares 8 MiB: more than is left.
     let mut b = TcpStream::connect(&server.addr).await.unwrap();
     b.write_all(&prefix(8 << 20)).await.unwrap();
