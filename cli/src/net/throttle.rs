@@ -105,7 +105,7 @@ impl Throttle {
 /// `x1700 more in the last 60 s`.
 fn repeats(n: u64, window: Duration) -> String {
     let ms = window.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("x{n} more in the last {} s", ms / 1000)
     } else {
         format!("x{n} more in the last {ms} ms")

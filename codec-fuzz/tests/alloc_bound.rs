@@ -3,8 +3,9 @@
 //! bytes arrived (framecheck's allocation property, default bound
 //! `8 × N + 1 MiB`, fresh random cases every run).
 
-use framecheck::{strategies, Harness};
+use framecheck::Harness;
 use framecheck_codec::{HeaderCodec, Limits, StrictLengthCodec, DEFAULT_MAX_BODY_LEN};
+use framecheck_codec_fuzz::strategies;
 
 #[global_allocator]
 static ALLOC: framecheck::alloc::Tracking = framecheck::alloc::Tracking::new();
@@ -47,14 +48,14 @@ fn strict_length_codec_reserves_at_most_its_limit() {
     harness()
         .check_alloc_bound(
             || StrictLengthCodec::new(256 * 1024),
-            strategies::byte_frames(),
+            framecheck::strategies::byte_frames(),
         )
         .unwrap();
     harness()
         .alloc_bound(8, DEFAULT_MAX_BODY_LEN + (64 << 10))
         .check_alloc_bound(
             || StrictLengthCodec::new(DEFAULT_MAX_BODY_LEN),
-            strategies::byte_frames(),
+            framecheck::strategies::byte_frames(),
         )
         .unwrap();
 }
