@@ -1,6 +1,8 @@
 //! The harness itself: round-trip cases per second on 1 KiB and 64 KiB
 //! streams (one case alone, and whole property runs with proptest
-//! generating the frames and chunkings), and fuzz-oracle calls per second.
+//! generating the frames and chunkings), fuzz-oracle calls per second, and
+//! the cost of counting allocations (framecheck-alloc's tracking allocator,
+//! installed in this binary, idle except where a group says so).
 //!
 //! ```sh
 //! cargo bench -p framecheck-benches --bench harness
@@ -9,11 +11,15 @@
 //! Throughput is reported in elements: one element is one case (or one
 //! `try_check_decoder` call).
 
-use std::hint::black_box;
+use std::{
+    hint::black_box,
+    time::{Duration, Instant},
+};
 
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use framecheck::{
+    alloc::{Tracking, Watch},
     chunk::{chunkings, Chunking},
     fuzz::try_check_decoder,
     proptest::{
@@ -28,6 +34,10 @@ use framecheck::{
 };
 use framecheck_codec::{Frame, HeaderCodec};
 use tokio_util::codec::{Encoder, LengthDelimitedCodec};
+
+// Idle (one thread-local check per allocation) outside a `Watch`.
+#[global_allocator]
+static ALLOC: Tracking = Tracking::new();
 
 /// 256 chunkings from the harness's own strategy, fixed seed.
 fn sample_chunkings() -> Vec<Chunking> {
@@ -166,5 +176,101 @@ fn fuzz_oracle(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, roundtrip_cases, property_runs, fuzz_oracle);
+/// The round-trip property with the tracking allocator idle and with every
+/// allocation counted (inside a `Watch`), and the allocation property
+/// itself on the same frames.
+///
+/// Separate functions run at different moments, and on a shared machine
+/// the load between them varies more than tracking costs; so
+/// `check_roundtrip/interleaved` runs the same 256 cases (same seed)
+/// untracked then tracked in every iteration and prints the ratio of the
+/// two halves' times at the end of the group.
+fn alloc_tracking(c: &mut Criterion) {
+    const CASES: u32 = 256;
+    let mut group = c.benchmark_group("harness/alloc_tracking");
+    group.throughput(Throughput::Elements(u64::from(CASES)));
+    group.sample_size(20);
+    let frames_1k = vec(bodies_of(64usize..192), 1..=8);
+    let run = |seed: u64| {
+        Harness::new()
+            .cases(CASES)
+            .seed(seed)
+            .check_roundtrip(LengthDelimitedCodec::new, frames_1k.clone())
+            .unwrap();
+    };
+    let tracked = |seed: u64| {
+        let watch = Watch::start();
+        run(seed);
+        black_box(watch.finish());
+    };
+    group.bench_function("check_roundtrip/untracked", |b| {
+        let mut seed = 0;
+        b.iter(|| {
+            seed += 1;
+            run(seed);
+        });
+    });
+    group.bench_function("check_roundtrip/tracked", |b| {
+        let mut seed = 0;
+        b.iter(|| {
+            seed += 1;
+            tracked(seed);
+        });
+    });
+    let mut halves = [Duration::ZERO; 2];
+    group.throughput(Throughput::Elements(2 * u64::from(CASES)));
+    group.bench_function("check_roundtrip/interleaved", |b| {
+        let mut seed = 0;
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                seed += 1;
+                let start = Instant::now();
+                run(seed);
+                let middle = Instant::now();
+                tracked(seed);
+                let end = Instant::now();
+                halves[0] += middle - start;
+                halves[1] += end - middle;
+                total += end - start;
+            }
+            total
+        });
+    });
+    println!(
+        "harness/alloc_tracking: interleaved, same seeds: tracked / untracked time = {:.3} \
+         ({:?} untracked, {:?} tracked in all)",
+        halves[1].as_secs_f64() / halves[0].as_secs_f64().max(f64::MIN_POSITIVE),
+        halves[0],
+        halves[1]
+    );
+    group.throughput(Throughput::Elements(u64::from(CASES)));
+    // The default 8 MiB frame limit is reserved as soon as a head claims
+    // it, over the property's default bound: a smaller limit.
+    let limited = || {
+        LengthDelimitedCodec::builder()
+            .max_frame_length(256 * 1024)
+            .new_codec()
+    };
+    group.bench_function("check_alloc_bound/1KiB", |b| {
+        let mut seed = 0;
+        b.iter(|| {
+            seed += 1;
+            Harness::new()
+                .cases(CASES)
+                .seed(seed)
+                .check_alloc_bound(limited, frames_1k.clone())
+                .unwrap();
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    roundtrip_cases,
+    property_runs,
+    fuzz_oracle,
+    alloc_tracking
+);
 criterion_main!(benches);

@@ -2,25 +2,33 @@
 //! [`Format`].
 //!
 //! The server replies to every message with its body upper-cased. In the
-//! `json-header` format the reply keeps the request's header fields and
-//! fixes `data_size`; in `raw`, one read is one message, so what the client
+//! `json-header` format the reply carries the request's header bytes as
+//! the peer sent them (upper-casing keeps the length, so `data_size` still
+//! holds), and a header that was within the limit on the way in is within
+//! it on the way out; in `raw`, one read is one message, so what the client
 //! sent as separate lines may come back merged or split.
+//!
+//! Against hostile peers the server runs under [`ServerOpts`]: deadlines
+//! per frame and per reply, admission that evicts the slowest connection
+//! when all slots are taken, a memory budget shared by all connections,
+//! and no reading from a peer while its reply is still being written.
 
 use std::{net::SocketAddr, time::Duration};
 
-use framecheck_codec::{Frame, Limits};
+use bytes::{Bytes, BytesMut};
+use framecheck_codec::{CodecError, Frame, Limits, VerbatimCodec, VerbatimFrame};
 use futures_util::{SinkExt, StreamExt};
 use tokio::{
-    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader},
     net::TcpStream,
     sync::mpsc,
 };
 use tokio_util::{
-    codec::{Framed, FramedRead, FramedWrite},
+    codec::{Decoder, Framed, FramedRead, FramedWrite},
     sync::CancellationToken,
 };
 
-use crate::net::{self, Format, IdleStream, MsgCodec, ServerOpts};
+use crate::net::{self, BudgetError, Charge, Format, Guarded, MsgCodec, ServerOpts};
 
 /// `framecheck echo-server`.
 #[derive(Debug, Clone, clap::Args)]
@@ -50,63 +58,281 @@ pub async fn run_server(args: ServerArgs) -> std::io::Result<()> {
     let listener = net::listen(&args.listen).await?;
     tracing::info!(format = %args.format, max_size = args.max_size, "echo server ready");
     let limits = Limits::default().max_body_len(args.max_size);
-    let (format, idle, grace) = (args.format, args.server.idle(), args.server.grace);
-    net::serve(
+    let format = args.format;
+    let grace = Duration::from_millis(args.server.grace);
+    let budget = args.server.budget();
+    net::serve_guarded(
         listener,
         &args.server,
         shutdown,
         move |stream, peer, shutdown| {
-            serve_conn(
-                stream,
-                peer,
-                format,
-                limits,
-                idle,
-                Duration::from_millis(grace),
-                shutdown,
-            )
+            let codec = ServerCodec::new(format, limits, budget.charge());
+            serve_conn(stream, peer, codec, grace, shutdown)
         },
     )
     .await
 }
 
+/// Above this capacity, a read buffer left nearly empty after a reply is
+/// replaced by a small one, so that an idle connection does not keep the
+/// allocation of its largest frame.
+const SHRINK_ABOVE: usize = 64 * 1024;
+/// Size of one upper-cased piece of a reply.
+const REPLY_CHUNK: usize = 64 * 1024;
+
 async fn serve_conn(
-    stream: TcpStream,
+    mut stream: Guarded<TcpStream>,
     peer: SocketAddr,
-    format: Format,
-    limits: Limits,
-    idle: Duration,
+    codec: ServerCodec,
     grace: Duration,
     shutdown: CancellationToken,
 ) {
     // Replies are whole messages: send them at once.
-    if let Err(e) = stream.set_nodelay(true) {
+    if let Err(e) = stream.get_mut().set_nodelay(true) {
         tracing::debug!(%peer, error = %e, "set_nodelay failed");
     }
-    let mut framed = Framed::new(IdleStream::new(stream, idle), MsgCodec::new(format, limits));
+    let mut framed = Framed::new(stream, codec);
     let mut served = 0u64;
     loop {
         let Some(next) = net::or_shutdown(framed.next(), &shutdown, grace).await else {
             tracing::debug!(%peer, served, "closing at shutdown");
             break;
         };
-        let frame = match next {
+        let request = match next {
             None => {
                 tracing::debug!(%peer, served, "peer closed");
                 break;
             }
             Some(Err(e)) => {
-                tracing::warn!(%peer, served, error = %e, "closing connection");
+                net::warn_closing(&e, || {
+                    format!("closing connection from {peer} after {served} replies: {e}")
+                });
                 break;
             }
-            Some(Ok(frame)) => frame,
+            Some(Ok(request)) => request,
         };
-        let reply = Frame::with_header(frame.header, net::upper(&frame.body));
-        if let Err(e) = framed.send(reply).await {
-            tracing::warn!(%peer, served, error = %e, "reply failed; closing connection");
+        // While the reply is written nothing more is read: a peer that does
+        // not read its replies holds one reply, and the drain deadline.
+        let limits = *framed.codec().limits();
+        if let Err(e) = reply(framed.get_mut(), request, &limits).await {
+            net::warn_closing(&e, || {
+                format!("reply to {peer} failed after {served} replies; closing connection: {e}")
+            });
+            // Reset rather than close: the kernel would otherwise keep the
+            // unsent reply and go on feeding it to a peer that reads too
+            // slowly.
+            if let Err(e) = framed.get_mut().get_mut().set_zero_linger() {
+                tracing::debug!(%peer, error = %e, "could not set SO_LINGER 0");
+            }
             break;
         }
         served += 1;
+        let buf = framed.read_buffer_mut();
+        if buf.capacity() > SHRINK_ABOVE && buf.len() <= SHRINK_ABOVE / 4 {
+            *buf = BytesMut::from(&buf[..]);
+        }
+        let held = framed.read_buffer().capacity();
+        framed.codec_mut().reply_sent(held);
+        let next_started = !framed.read_buffer().is_empty();
+        framed.get_mut().frame_done(next_started);
+    }
+}
+
+/// Writes the reply to `request`: its header as received (json-header) or
+/// the format's length field, then the body upper-cased, a piece at a time.
+async fn reply<S>(io: &mut S, request: Request, limits: &Limits) -> Result<(), ConnError>
+where
+    S: AsyncWrite + Unpin,
+{
+    let mut out = Vec::new();
+    let body = match request {
+        Request::Json(frame) => {
+            out.extend_from_slice(&frame.length_field(limits).map_err(CodecError::from)?);
+            let (_, header, body) = frame.into_parts();
+            out.extend_from_slice(&header);
+            body
+        }
+        Request::Length(body) => {
+            // The body came in under the limit, so its length fits a u32
+            // (StrictLengthCodec refuses anything longer).
+            let len = u32::try_from(body.len()).map_err(|_| {
+                CodecError::from(framecheck_codec::FrameError::BodyTooLong {
+                    declared: body.len() as u64,
+                    limit: limits.body(),
+                })
+            })?;
+            out.extend_from_slice(&len.to_be_bytes());
+            body
+        }
+        Request::Raw(body) => body,
+    };
+    let mut rest = &body[..];
+    loop {
+        let take = rest.len().min(REPLY_CHUNK);
+        out.extend(rest[..take].iter().map(u8::to_ascii_uppercase));
+        rest = &rest[take..];
+        io.write_all(&out).await?;
+        out.clear();
+        if rest.is_empty() {
+            break;
+        }
+    }
+    io.flush().await?;
+    Ok(())
+}
+
+/// A request, as the server's codec decodes it.
+#[derive(Debug)]
+enum Request {
+    /// A json-header frame, with its header bytes as received.
+    Json(VerbatimFrame),
+    /// A length-format body.
+    Length(Bytes),
+    /// One raw read.
+    Raw(Bytes),
+}
+
+/// The server's codec: the format's decoder (json-header through
+/// [`VerbatimCodec`], so the reply can carry the header bytes the peer
+/// sent) with the connection's memory [`Charge`] kept up to date.
+#[derive(Debug)]
+struct ServerCodec {
+    inner: Inner,
+    limits: Limits,
+    charge: Charge,
+    /// Body bytes of the request being answered, held until the reply is out.
+    in_flight: usize,
+    /// Whether the frame under way had its declared length weighed.
+    claimed: bool,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Json(VerbatimCodec),
+    Other(MsgCodec),
+}
+
+impl ServerCodec {
+    fn new(format: Format, limits: Limits, charge: Charge) -> Self {
+        let inner = match format {
+            Format::JsonHeader => Inner::Json(VerbatimCodec::with_limits(limits)),
+            other => Inner::Other(MsgCodec::new(other, limits)),
+        };
+        ServerCodec {
+            inner,
+            limits,
+            charge,
+            in_flight: 0,
+            claimed: false,
+        }
+    }
+
+    fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The reply is out: the request's body is no longer held, only the
+    /// read buffer (`buffered` bytes of capacity).
+    fn reply_sent(&mut self, buffered: usize) {
+        self.in_flight = 0;
+        // Lowering a charge cannot fail; a higher one is checked at the
+        // next decode.
+        let _ = self.charge.set(buffered.min(self.charge.held()));
+    }
+
+    fn decode_with(&mut self, src: &mut BytesMut, eof: bool) -> Result<Option<Request>, ConnError> {
+        let request = match (&mut self.inner, eof) {
+            (Inner::Json(c), false) => c.decode(src)?.map(Request::Json),
+            (Inner::Json(c), true) => c.decode_eof(src)?.map(Request::Json),
+            (Inner::Other(c), eof) => {
+                let frame = if eof {
+                    c.decode_eof(src)?
+                } else {
+                    c.decode(src)?
+                };
+                frame.map(|f| match c {
+                    MsgCodec::Raw => Request::Raw(f.body),
+                    _ => Request::Length(f.body),
+                })
+            }
+        };
+        if let Some(r) = &request {
+            self.in_flight = match r {
+                Request::Json(f) => f.header_json().len() + f.body().len(),
+                Request::Length(b) | Request::Raw(b) => b.len(),
+            };
+            self.claimed = false;
+        }
+        self.charge.set(src.capacity() + self.in_flight)?;
+        if request.is_none() && !self.claimed {
+            let declared = match &self.inner {
+                Inner::Json(c) => c.declared_body_len(),
+                Inner::Other(c) => c.declared_body_len(),
+            };
+            if let Some(n) = declared {
+                self.charge.check_claim(n.saturating_sub(src.len()))?;
+                self.claimed = true;
+            }
+        }
+        Ok(request)
+    }
+}
+
+impl Decoder for ServerCodec {
+    type Item = Request;
+    type Error = ConnError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Request>, ConnError> {
+        self.decode_with(src, false)
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Request>, ConnError> {
+        self.decode_with(src, true)
+    }
+}
+
+/// Why the echo server closed a connection.
+#[derive(Debug)]
+enum ConnError {
+    /// A bad frame or a transport error (deadlines included).
+    Codec(CodecError),
+    /// The memory budget is spent.
+    Budget(BudgetError),
+}
+
+impl std::fmt::Display for ConnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnError::Codec(e) => e.fmt(f),
+            ConnError::Budget(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ConnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConnError::Codec(e) => Some(e),
+            ConnError::Budget(e) => Some(e),
+        }
+    }
+}
+
+impl From<CodecError> for ConnError {
+    fn from(e: CodecError) -> Self {
+        ConnError::Codec(e)
+    }
+}
+
+impl From<BudgetError> for ConnError {
+    fn from(e: BudgetError) -> Self {
+        ConnError::Budget(e)
+    }
+}
+
+impl From<std::io::Error> for ConnError {
+    fn from(e: std::io::Error) -> Self {
+        ConnError::Codec(CodecError::Io(e))
     }
 }
 

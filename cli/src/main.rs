@@ -61,8 +61,8 @@ fn init_logging(verbose: u8) {
         .init();
 }
 
+/// Prints the error once on stderr (not also through the log) and fails.
 fn fail(e: impl std::fmt::Display) -> ExitCode {
-    tracing::error!("{e}");
     eprintln!("framecheck: {e}");
     ExitCode::FAILURE
 }

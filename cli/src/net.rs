@@ -1,5 +1,7 @@
-//! What the servers share: message formats, the idle timeout, graceful
-//! shutdown and the `listening on IP:PORT` line.
+//! What the servers share: message formats, deadlines and admission
+//! ([`Guarded`], [`Registry`]), the memory budget ([`MemoryBudget`]),
+//! rate-limited warnings ([`Throttle`]), graceful shutdown and the
+//! `listening on IP:PORT` line.
 
 use std::{
     future::Future,
@@ -22,6 +24,14 @@ use tokio_util::{
     codec::{Decoder, Encoder},
     sync::CancellationToken,
 };
+
+mod budget;
+mod guard;
+mod throttle;
+
+pub use budget::{BudgetError, BudgetKind, Charge, MemoryBudget, DEFAULT_MAX_MEMORY};
+pub use guard::{DeadlineError, Deadlines, Guarded, Progress, Registry, Slot};
+pub use throttle::Throttle;
 
 /// How messages are delimited on a TCP connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -69,6 +79,18 @@ impl MsgCodec {
             Format::JsonHeader => MsgCodec::JsonHeader(HeaderCodec::with_limits(limits)),
             Format::Length => MsgCodec::Length(StrictLengthCodec::new(limits.body())),
             Format::Raw => MsgCodec::Raw,
+        }
+    }
+}
+
+impl MsgCodec {
+    /// The body length the frame under way declares, once known (see
+    /// [`HeaderCodec::declared_body_len`]); never for raw.
+    pub fn declared_body_len(&self) -> Option<usize> {
+        match self {
+            MsgCodec::JsonHeader(c) => c.declared_body_len(),
+            MsgCodec::Length(c) => c.declared_body_len(),
+            MsgCodec::Raw => None,
         }
     }
 }
@@ -141,11 +163,6 @@ impl<S> IdleStream<S> {
         }
     }
 
-    /// The wrapped stream.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
     fn progress(&mut self) {
         let next = Instant::now() + self.timeout;
         self.deadline.as_mut().reset(next);
@@ -153,13 +170,12 @@ impl<S> IdleStream<S> {
 
     fn expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
         match self.deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!(
-                    "no progress for {} ms (idle timeout)",
-                    self.timeout.as_millis()
-                ),
-            )),
+            Poll::Ready(()) => Poll::Ready(
+                DeadlineError::Idle {
+                    idle_ms: self.timeout.as_millis(),
+                }
+                .into(),
+            ),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -294,14 +310,33 @@ pub struct ServerOpts {
     /// either direction (an idle peer, or a header and then nothing).
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     pub idle_timeout: u64,
+    /// Each frame must be complete within this many milliseconds of its
+    /// first byte, plus one second per --min-rate bytes received; each
+    /// reply must drain by the same rule. 0: no frame deadline.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub frame_timeout: u64,
+    /// The slowest rate, in bytes per second, at which a frame may arrive
+    /// or a reply drain once --frame-timeout is used up.
+    #[arg(long, value_name = "BYTES_PER_S", default_value_t = 65_536)]
+    pub min_rate: u64,
     /// After Ctrl-C, how long open exchanges may take to finish, in
     /// milliseconds, before the process exits.
     #[arg(long, value_name = "MS", default_value_t = 2_000)]
     pub grace: u64,
-    /// Refuse more than this many connections at once (further ones wait in
-    /// the kernel's accept queue).
+    /// Connections open at once. When all are taken, a new connection is
+    /// still admitted: the one that has made the least progress toward a
+    /// frame is closed to make room.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub max_connections: usize,
+    /// Connections open at once from one IP address; more are closed as
+    /// soon as they are accepted. 0: no cap.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_per_ip: usize,
+    /// Bytes all connections' buffers may hold together. A frame that
+    /// would take the total over it is refused and only its connection
+    /// closes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MEMORY)]
+    pub max_memory: usize,
 }
 
 impl ServerOpts {
@@ -309,17 +344,40 @@ impl ServerOpts {
     pub fn idle(&self) -> Duration {
         Duration::from_millis(self.idle_timeout.max(1))
     }
+
+    /// The deadlines every connection runs under.
+    pub fn deadlines(&self) -> Deadlines {
+        Deadlines {
+            idle: self.idle(),
+            frame: (self.frame_timeout > 0).then(|| Duration::from_millis(self.frame_timeout)),
+            min_rate: self.min_rate,
+        }
+    }
+
+    /// A fresh memory budget of `--max-memory` bytes.
+    pub fn budget(&self) -> MemoryBudget {
+        MemoryBudget::new(self.max_memory)
+    }
 }
+
+/// Repeated `accept` failures (EMFILE and friends).
+static ACCEPT_FAILED: Throttle = Throttle::new();
+/// Connections refused by `--max-per-ip`.
+static PER_IP_REFUSED: Throttle = Throttle::new();
+/// Connections evicted to admit a new one.
+static EVICTED: Throttle = Throttle::new();
 
 /// Accepts connections until `shutdown` is cancelled, running `handle` for
 /// each on its own task; then waits up to `opts.grace` for open connections
 /// to finish. Handlers see `shutdown` too, and should stop reading new
-/// messages once it is cancelled.
+/// messages once it is cancelled. At `--max-connections`, further
+/// connections wait in the kernel's accept queue (see [`serve_guarded`]
+/// for admission that trickling peers cannot block).
 ///
 /// # Errors
 ///
-/// Never for a single failed `accept` (logged and retried after a pause);
-/// only if the listener itself cannot report its address.
+/// Never for a single failed `accept` (logged, rate-limited, and retried
+/// after a pause); only if the listener itself cannot report its address.
 pub async fn serve<F, Fut>(
     listener: TcpListener,
     opts: &ServerOpts,
@@ -342,15 +400,164 @@ where
                     tracing::debug!(%peer, "accepted");
                     tasks.spawn(handle(stream, peer, shutdown.clone()));
                 }
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
+                Err(e) => accept_failed(&e).await,
             },
         }
     }
-    drop(listener);
+    drain(tasks, local, opts).await;
+    Ok(())
+}
+
+/// Connections beyond `--max-connections` that may be open while evicted
+/// ones close.
+const EVICTION_SLACK: usize = 64;
+
+/// [`serve`] with deadlines and admission: each connection's stream is
+/// [`Guarded`] by `opts.deadlines()`; when `--max-connections` are open,
+/// a new one is admitted and the connection with the least progress
+/// toward a frame is evicted; past `--max-per-ip` from one address, a new
+/// connection is closed at once.
+///
+/// # Errors
+///
+/// As [`serve`].
+pub async fn serve_guarded<F, Fut>(
+    listener: TcpListener,
+    opts: &ServerOpts,
+    shutdown: CancellationToken,
+    handle: F,
+) -> io::Result<()>
+where
+    F: Fn(Guarded<TcpStream>, SocketAddr, CancellationToken) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let local = listener.local_addr()?;
+    let registry = Registry::new();
+    let deadlines = opts.deadlines();
+    let max = opts.max_connections.max(1);
+    let mut tasks = JoinSet::new();
+    loop {
+        let accept_allowed = tasks.len() < max + EVICTION_SLACK;
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            accepted = listener.accept(), if accept_allowed => match accepted {
+                Ok((stream, peer)) => {
+                    let ip = peer.ip();
+                    if opts.max_per_ip > 0 && registry.from_ip(ip) >= opts.max_per_ip {
+                        let cap = opts.max_per_ip;
+                        PER_IP_REFUSED.warn(|| format!(
+                            "refused a connection from {ip}: {cap} open from it already (--max-per-ip)"
+                        ));
+                        drop(stream);
+                        continue;
+                    }
+                    if registry.active() >= max {
+                        if let Some(victim) = registry.evict_least_progress() {
+                            EVICTED.warn(|| format!(
+                                "all {max} connection slots taken: evicted the connection from {victim} that had made the least progress, to admit {peer}"
+                            ));
+                        }
+                    }
+                    tracing::debug!(%peer, "accepted");
+                    let (stream, slot) = registry.admit(stream, ip, deadlines);
+                    let fut = handle(stream, peer, shutdown.clone());
+                    tasks.spawn(async move {
+                        let _slot = slot;
+                        fut.await;
+                    });
+                }
+                Err(e) => accept_failed(&e).await,
+            },
+        }
+    }
+    drain(tasks, local, opts).await;
+    Ok(())
+}
+
+static CLOSE_BAD_FRAME: Throttle = Throttle::new();
+static CLOSE_IDLE: Throttle = Throttle::new();
+static CLOSE_FRAME_TIMEOUT: Throttle = Throttle::new();
+static CLOSE_DRAIN: Throttle = Throttle::new();
+static CLOSE_BUDGET: Throttle = Throttle::new();
+static CLOSE_OTHER: Throttle = Throttle::new();
+
+/// Logs why a connection closes, rate-limited per kind of reason (a bad
+/// frame, each deadline, the memory budget, anything else), so a flood of
+/// bad peers leaves a count, not a flood of lines; an eviction (already
+/// logged when it happens) and a peer's reset are logged at debug level.
+pub fn warn_closing(error: &(dyn std::error::Error + 'static), message: impl FnOnce() -> String) {
+    let throttle = match classify(error) {
+        Reason::Evicted | Reason::Reset => {
+            tracing::debug!("{}", message());
+            return;
+        }
+        Reason::Frame => &CLOSE_BAD_FRAME,
+        Reason::Idle => &CLOSE_IDLE,
+        Reason::FrameTimeout => &CLOSE_FRAME_TIMEOUT,
+        Reason::Drain => &CLOSE_DRAIN,
+        Reason::Budget => &CLOSE_BUDGET,
+        Reason::Other => &CLOSE_OTHER,
+    };
+    throttle.warn(message);
+}
+
+enum Reason {
+    Frame,
+    Idle,
+    FrameTimeout,
+    Drain,
+    Evicted,
+    Budget,
+    Reset,
+    Other,
+}
+
+/// Walks the error's chain (into `io::Error`'s inner error too, which its
+/// `source()` skips) for the first error that says what happened.
+fn classify(error: &(dyn std::error::Error + 'static)) -> Reason {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(d) = e.downcast_ref::<DeadlineError>() {
+            return match d {
+                DeadlineError::Idle { .. } => Reason::Idle,
+                DeadlineError::Frame { .. } => Reason::FrameTimeout,
+                DeadlineError::Drain { .. } => Reason::Drain,
+                _ => Reason::Evicted,
+            };
+        }
+        if e.is::<BudgetError>() {
+            return Reason::Budget;
+        }
+        if e.is::<framecheck_codec::FrameError>() {
+            return Reason::Frame;
+        }
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            if let Some(inner) = io.get_ref() {
+                next = Some(inner);
+                continue;
+            }
+            if matches!(
+                io.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+            ) {
+                return Reason::Reset;
+            }
+        }
+        next = e.source();
+    }
+    Reason::Other
+}
+
+/// Logs a failed `accept` (rate-limited) and pauses instead of spinning.
+async fn accept_failed(e: &io::Error) {
+    ACCEPT_FAILED.warn(|| format!("accept failed: {e}"));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+/// After the listener closed: waits up to `opts.grace` for the open
+/// connections, then aborts the rest.
+async fn drain(mut tasks: JoinSet<()>, local: SocketAddr, opts: &ServerOpts) {
     let open = tasks.len();
     tracing::info!(%local, open, grace_ms = opts.grace, "stopped accepting; draining");
     let drained = tokio::time::timeout(Duration::from_millis(opts.grace), async {
@@ -364,7 +571,6 @@ where
         );
         tasks.abort_all();
     }
-    Ok(())
 }
 
 /// Waits for `fut` unless `shutdown` is cancelled first; after

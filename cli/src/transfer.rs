@@ -8,9 +8,17 @@
 //!
 //! The receiver checks the header before it reads a byte of the body (name,
 //! size limit, hash format), streams the body into a hidden temporary file
-//! in the target directory while hashing it, checks size and hash, and only
-//! then renames the file into place. A rejected or broken transfer leaves
-//! nothing behind: the temporary file is removed when it is dropped.
+//! (`.framecheck-*.part`) in the target directory while hashing it, checks
+//! size and hash, and only then renames the file into place. A rejected or
+//! broken transfer leaves nothing behind: the temporary file is removed when
+//! it is dropped, and at start the receiver removes any that an earlier run
+//! left when it was killed. A connection may carry several files, one after
+//! another: each gets its reply; after a refusal the connection closes.
+//!
+//! Names follow one portable rule ([`portable_filename`]): NFC-normalised,
+//! so one name is one file on every system, and refused when Windows,
+//! macOS or Linux would read them another way or a person would misread
+//! them.
 
 use std::{
     fmt,
@@ -32,7 +40,7 @@ use tokio::{
 };
 use tokio_util::codec::{Encoder, FramedRead};
 
-use crate::net::{self, IdleStream, ServerOpts};
+use crate::net::{self, BudgetError, Charge, Guarded, IdleStream, ServerOpts};
 
 /// Size of one body read or write.
 const CHUNK: usize = 64 * 1024;
@@ -41,6 +49,8 @@ pub const DEFAULT_MAX_FILE: u64 = 1 << 30;
 /// After a rejection, how long the receiver keeps reading (and discarding)
 /// so the sender can finish its write and read the reply.
 const DRAIN_AFTER_REJECT: Duration = Duration::from_secs(2);
+/// Room for a header before any of it has arrived; more as it does.
+const HEADER_START: usize = 1024;
 /// Largest reply frame accepted by the sender.
 const MAX_REPLY: usize = 64 * 1024;
 
@@ -122,6 +132,8 @@ pub enum TransferError {
         /// The file name.
         name: String,
     },
+    /// The receiver's memory budget is spent (`--max-memory`).
+    Busy(BudgetError),
     /// The receiver rejected the file (seen by the sender).
     Rejected {
         /// The receiver's error kind.
@@ -144,6 +156,7 @@ impl TransferError {
             TransferError::Truncated { .. } => "truncated",
             TransferError::HashMismatch { .. } => "hash-mismatch",
             TransferError::Exists { .. } => "exists",
+            TransferError::Busy(_) => "busy",
             TransferError::Rejected { kind, .. } => kind,
             TransferError::Io(_) => "io",
         }
@@ -180,6 +193,7 @@ impl fmt::Display for TransferError {
                     "{name:?} already exists (receiver runs without --overwrite)"
                 )
             }
+            TransferError::Busy(e) => write!(f, "receiver busy: {e}"),
             TransferError::Rejected { kind, message } => {
                 write!(f, "receiver refused the file ({kind}): {message}")
             }
@@ -188,7 +202,22 @@ impl fmt::Display for TransferError {
     }
 }
 
-impl std::error::Error for TransferError {}
+impl std::error::Error for TransferError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TransferError::Frame(e) => Some(e),
+            TransferError::Busy(e) => Some(e),
+            TransferError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<BudgetError> for TransferError {
+    fn from(e: BudgetError) -> Self {
+        TransferError::Busy(e)
+    }
+}
 
 impl From<io::Error> for TransferError {
     fn from(e: io::Error) -> Self {
@@ -213,8 +242,86 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
-/// Checks that `name` is a plain file name: not empty, not `.` or `..`, no
-/// path separator (`/` or `\`), no drive letter or NUL/control characters.
+/// The prefix of the receiver's temporary files; names starting with it
+/// are refused, and files with it (and [`TEMP_SUFFIX`]) are removed at start.
+pub const TEMP_PREFIX: &str = ".framecheck-";
+/// The suffix of the receiver's temporary files.
+pub const TEMP_SUFFIX: &str = ".part";
+
+/// Names Windows reserves for devices, whatever the extension (`NUL.txt`
+/// is `NUL`), compared without case.
+const WINDOWS_DEVICES: [&str; 30] = [
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    "COM0",
+    "COM1",
+    "COM2",
+    "COM3",
+    "COM4",
+    "COM5",
+    "COM6",
+    "COM7",
+    "COM8",
+    "COM9",
+    "COM\u{b9}",
+    "COM\u{b2}",
+    "COM\u{b3}",
+    "LPT0",
+    "LPT1",
+    "LPT2",
+    "LPT3",
+    "LPT4",
+    "LPT5",
+    "LPT6",
+    "LPT7",
+    "LPT8",
+    "LPT9",
+    "LPT\u{b9}",
+    "LPT\u{b2}",
+    "LPT\u{b3}",
+];
+
+/// Characters that change how text around them is displayed or that
+/// display as nothing: bidirectional controls (a name can show `exe.txt`
+/// and be `txt.exe`) and zero-width and other invisible format characters
+/// (two names that look the same).
+fn is_invisible_or_bidi(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}'                  // soft hyphen
+        | '\u{034F}'                // combining grapheme joiner
+        | '\u{061C}'                // Arabic letter mark
+        | '\u{115F}' | '\u{1160}'   // Hangul fillers
+        | '\u{17B4}' | '\u{17B5}'   // Khmer inherent vowels
+        | '\u{180B}'..='\u{180F}'   // Mongolian variation selectors, vowel separator
+        | '\u{200B}'..='\u{200F}'   // zero-width space, (non-)joiner, LRM, RLM
+        | '\u{202A}'..='\u{202E}'   // bidi embeddings and overrides
+        | '\u{2060}'..='\u{206F}'   // word joiner, invisible operators, bidi isolates
+        | '\u{3164}'                // Hangul filler
+        | '\u{FE00}'..='\u{FE0F}'   // variation selectors
+        | '\u{FEFF}'                // zero-width no-break space (BOM)
+        | '\u{FFA0}'                // half-width Hangul filler
+        | '\u{FFF9}'..='\u{FFFB}'   // interlinear annotation
+        | '\u{1D173}'..='\u{1D17A}' // musical symbol formatting
+        | '\u{E0000}'..='\u{E0FFF}' // tags, variation selectors supplement
+    )
+}
+
+/// Checks that `name` is a plain, portable file name, as given (see
+/// [`portable_filename`] for the normalised form the receiver uses). The
+/// rule:
+///
+/// - not empty, not `.` or `..`, at most 255 bytes;
+/// - no path separator (`/`, `\`), no `:` (a drive or stream on Windows),
+///   none of `< > " | ? *` (invalid on Windows);
+/// - no control character, no bidirectional control, no zero-width or
+///   other invisible format character;
+/// - no trailing `.` or space (Windows drops them: `a.txt.` is `a.txt`);
+/// - not a Windows device name (`CON`, `PRN`, `AUX`, `NUL`, `COM0`–`COM9`,
+///   `LPT0`–`LPT9`, with superscript digits too), with any extension and
+///   in any case (`nul.txt`, `Com1.log`);
+/// - not starting with the receiver's temporary prefix `.framecheck-`.
 ///
 /// # Errors
 ///
@@ -224,8 +331,11 @@ pub fn hex(bytes: &[u8]) -> String {
 /// use framecheck_cli::transfer::check_filename;
 /// assert!(check_filename("report.pdf").is_ok());
 /// assert!(check_filename("../etc/passwd").is_err());
+/// assert!(check_filename("NUL.txt").is_err());
+/// assert!(check_filename("invoice\u{202E}fdp.exe").is_err());
 /// ```
 pub fn check_filename(name: &str) -> Result<(), TransferError> {
+    let stem = name.split('.').next().unwrap_or("").trim_end_matches(' ');
     let reason = if name.is_empty() {
         Some("empty")
     } else if name == "." || name == ".." {
@@ -234,8 +344,21 @@ pub fn check_filename(name: &str) -> Result<(), TransferError> {
         Some("contains a path separator")
     } else if name.contains(':') {
         Some("contains ':' (a drive or stream name on Windows)")
+    } else if name.contains(['<', '>', '"', '|', '?', '*']) {
+        Some("contains one of < > \" | ? * (invalid on Windows)")
     } else if name.chars().any(char::is_control) {
         Some("contains a control character")
+    } else if name.chars().any(is_invisible_or_bidi) {
+        Some("contains a bidirectional control or an invisible character")
+    } else if name.ends_with('.') || name.ends_with(' ') {
+        Some("ends with '.' or a space (dropped on Windows)")
+    } else if WINDOWS_DEVICES
+        .iter()
+        .any(|d| d.to_lowercase() == stem.to_lowercase())
+    {
+        Some("is a Windows device name (CON, NUL, COM1, ...)")
+    } else if name.starts_with(TEMP_PREFIX) {
+        Some("starts with the receiver's temporary-file prefix .framecheck-")
     } else if name.len() > 255 {
         Some("longer than 255 bytes")
     } else {
@@ -248,6 +371,57 @@ pub fn check_filename(name: &str) -> Result<(), TransferError> {
         }),
         None => Ok(()),
     }
+}
+
+/// The name the receiver stores a file under: `name` in Unicode
+/// Normalization Form C, so that the composed and decomposed spellings of
+/// one name (`é` as one code point or as `e` and a combining accent) are
+/// one file, checked by [`check_filename`].
+///
+/// # Errors
+///
+/// As [`check_filename`], on the normalised name.
+///
+/// ```
+/// use framecheck_cli::transfer::portable_filename;
+/// let nfd = "cafe\u{301}.txt";
+/// assert_eq!(portable_filename(nfd).unwrap(), "caf\u{e9}.txt");
+/// ```
+pub fn portable_filename(name: &str) -> Result<String, TransferError> {
+    use unicode_normalization::UnicodeNormalization as _;
+    let nfc: String = name.nfc().collect();
+    check_filename(&nfc)?;
+    Ok(nfc)
+}
+
+/// Removes the temporary files an earlier run left in `dir` (killed in the
+/// middle of a transfer); returns how many. One receiver per directory:
+/// another one's transfers under way would be removed too.
+///
+/// # Errors
+///
+/// A failure to read the directory; a file that cannot be removed is
+/// logged and skipped.
+pub async fn remove_stale_temp_files(dir: &Path) -> io::Result<usize> {
+    let mut entries = tokio::fs::read_dir(dir).await?;
+    let mut removed = 0;
+    while let Some(entry) = entries.next_entry().await? {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        if !entry.file_type().await?.is_file() {
+            continue;
+        }
+        match tokio::fs::remove_file(entry.path()).await {
+            Ok(()) => removed += 1,
+            Err(e) => {
+                tracing::warn!(file = name, error = %e, "could not remove a stale temporary file")
+            }
+        }
+    }
+    Ok(removed)
 }
 
 fn progress_bar(len: u64, what: &str) -> ProgressBar {
@@ -432,74 +606,102 @@ pub async fn receive(args: ReceiveArgs) -> io::Result<()> {
             format!("{} is not a directory", dir.display()),
         ));
     }
+    let stale = remove_stale_temp_files(&dir).await?;
+    if stale > 0 {
+        tracing::warn!(
+            dir = %dir.display(),
+            "removed {stale} temporary file(s) an earlier run left behind"
+        );
+    }
     let shutdown = net::shutdown_on_signal()?;
     let listener = net::listen(&args.listen).await?;
     tracing::info!(dir = %dir.display(), max_size = args.max_size, "receiver ready");
     let limits =
         Limits::default().max_body_len(usize::try_from(args.max_size).unwrap_or(usize::MAX));
-    let idle = args.server.idle();
     let overwrite = args.overwrite;
-    net::serve(
+    let budget = args.server.budget();
+    net::serve_guarded(
         listener,
         &args.server,
         shutdown,
-        move |stream, peer, _shutdown| {
+        move |mut io, peer, _shutdown| {
             // A transfer under way is an open exchange: it runs to its end
             // within the grace period.
             let dir = dir.clone();
+            let mut charge = budget.charge();
             async move {
-                let mut io = IdleStream::new(stream, idle);
-                receive_one(&mut io, peer, &dir, limits, overwrite).await;
+                receive_files(&mut io, peer, &dir, limits, overwrite, &mut charge).await;
             }
         },
     )
     .await
 }
 
-async fn receive_one<S>(io: &mut S, peer: SocketAddr, dir: &Path, limits: Limits, overwrite: bool)
-where
+/// Receives files on one connection until it ends or a file is refused,
+/// replying to each.
+async fn receive_files<S>(
+    io: &mut Guarded<S>,
+    peer: SocketAddr,
+    dir: &Path,
+    limits: Limits,
+    overwrite: bool,
+    charge: &mut Charge,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let outcome = receive_file(io, dir, limits, overwrite).await;
-    let (header, message) = match &outcome {
-        Ok(None) => return,
-        Ok(Some((name, size, hash))) => {
-            tracing::info!(%peer, name, size, hash, "saved");
-            let mut h = Header::default();
-            h.extra.insert("status".into(), "ok".into());
-            (h, format!("saved {name} ({size} bytes, sha256 {hash})"))
+    loop {
+        let outcome = receive_file(io, dir, limits, overwrite, charge).await;
+        // Lowering a charge cannot fail.
+        let _ = charge.set(0);
+        let (header, message) = match &outcome {
+            Ok(None) => return,
+            Ok(Some((name, size, hash))) => {
+                tracing::info!(%peer, name, size, hash, "saved");
+                let mut h = Header::default();
+                h.extra.insert("status".into(), "ok".into());
+                (h, format!("saved {name} ({size} bytes, sha256 {hash})"))
+            }
+            Err(e) => {
+                net::warn_closing(e, || {
+                    format!("transfer from {peer} refused ({}): {e}", e.kind())
+                });
+                let mut h = Header::default();
+                h.extra.insert("status".into(), "error".into());
+                h.extra.insert("error".into(), e.kind().into());
+                (h, e.to_string())
+            }
+        };
+        let mut out = BytesMut::new();
+        if let Err(e) =
+            HeaderCodec::new().encode(Frame::with_header(header, message.into_bytes()), &mut out)
+        {
+            tracing::error!(%peer, error = %e, "could not encode the reply");
+            return;
         }
-        Err(e) => {
-            tracing::warn!(%peer, kind = e.kind(), error = %e, "transfer refused");
-            let mut h = Header::default();
-            h.extra.insert("status".into(), "error".into());
-            h.extra.insert("error".into(), e.kind().into());
-            (h, e.to_string())
+        let refused = outcome.is_err();
+        if let Err(e) = async {
+            io.write_all(&out).await?;
+            if refused {
+                io.shutdown().await?;
+            }
+            io.flush().await
         }
-    };
-    let mut out = BytesMut::new();
-    if let Err(e) =
-        HeaderCodec::new().encode(Frame::with_header(header, message.into_bytes()), &mut out)
-    {
-        tracing::error!(%peer, error = %e, "could not encode the reply");
-        return;
-    }
-    if let Err(e) = async {
-        io.write_all(&out).await?;
-        io.shutdown().await
-    }
-    .await
-    {
-        tracing::debug!(%peer, error = %e, "could not send the reply");
-        return;
-    }
-    if outcome.is_err() {
-        // Let the sender finish writing so our reply is not lost to a reset.
-        let mut sink = vec![0u8; CHUNK];
-        let _ = tokio::time::timeout(DRAIN_AFTER_REJECT, async {
-            while matches!(io.read(&mut sink).await, Ok(n) if n > 0) {}
-        })
-        .await;
+        .await
+        {
+            tracing::debug!(%peer, error = %e, "could not send the reply");
+            return;
+        }
+        if refused {
+            // Let the sender finish writing so our reply is not lost to a reset.
+            let mut sink = vec![0u8; CHUNK];
+            let _ = tokio::time::timeout(DRAIN_AFTER_REJECT, async {
+                while matches!(io.read(&mut sink).await, Ok(n) if n > 0) {}
+            })
+            .await;
+            return;
+        }
+        // The next file's clock starts with its first byte.
+        io.frame_done(false);
     }
 }
 
@@ -510,6 +712,7 @@ async fn receive_file<S>(
     dir: &Path,
     limits: Limits,
     overwrite: bool,
+    charge: &mut Charge,
 ) -> Result<Option<(String, u64, String)>, TransferError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -527,15 +730,30 @@ where
     )
     .await?;
     let header_len = wire::decode_header_len(field, &limits)?;
-    // Bounded by `limits.header()` just above.
-    let mut raw = vec![0u8; header_len];
-    read_exact_or_truncated(io, &mut raw, framecheck_codec::FramePart::Header, 0).await?;
+    // Bounded by `limits.header()` just above, and grown with the bytes
+    // that arrive, not with the declared length.
+    let mut raw = Vec::with_capacity(header_len.min(HEADER_START));
+    (&mut *io)
+        .take(header_len as u64)
+        .read_to_end(&mut raw)
+        .await?;
+    if raw.len() < header_len {
+        return Err(FrameError::Truncated {
+            part: framecheck_codec::FramePart::Header,
+            received: raw.len(),
+            expected: header_len,
+        }
+        .into());
+    }
+    // The header and one body chunk are what this connection holds.
+    charge.set(raw.capacity() + CHUNK)?;
     let header = wire::decode_header(&raw, &limits)?;
-    let name = header
-        .filename
-        .clone()
-        .ok_or(TransferError::MissingFilename)?;
-    check_filename(&name)?;
+    let name = portable_filename(
+        header
+            .filename
+            .as_deref()
+            .ok_or(TransferError::MissingFilename)?,
+    )?;
     let expected_hash = match &header.hash {
         Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
             h.to_ascii_lowercase()
@@ -553,8 +771,8 @@ where
     let size = header.data_size;
 
     let tmp = tempfile::Builder::new()
-        .prefix(".framecheck-")
-        .suffix(".part")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)?;
     let mut file = tokio::fs::File::from_std(tmp.as_file().try_clone()?);
     let mut hasher = Sha256::new();
@@ -633,7 +851,10 @@ mod tests {
             "a.txt",
             "report 2024.pdf",
             ".hidden",
-            "..dots..",
+            "..dots..x",
+            "NULL.txt",
+            "CONSOLE",
+            "com10",
             "ünïcödé.bin",
         ] {
             assert!(check_filename(name).is_ok(), "{name:?}");

@@ -13,7 +13,7 @@ use tokio::{
     net::UdpSocket,
 };
 
-use crate::net;
+use crate::net::{self, Throttle};
 
 /// Largest UDP payload over IPv4: 65 535 − 20 (IP header) − 8 (UDP header).
 pub const MAX_DATAGRAM: usize = 65_507;
@@ -30,7 +30,15 @@ pub struct ServerArgs {
     pub recv_size: usize,
 }
 
-/// Runs the UDP echo server until Ctrl-C.
+/// Oversize datagrams, logged once per window with a count.
+static OVERSIZE: Throttle = Throttle::new();
+/// Failed receives.
+static RECV_FAILED: Throttle = Throttle::new();
+/// Failed replies.
+static REPLY_FAILED: Throttle = Throttle::new();
+
+/// Runs the UDP echo server until Ctrl-C. Repeated warnings (oversize
+/// datagrams, failed receives or replies) are rate-limited with a count.
 ///
 /// # Errors
 ///
@@ -50,22 +58,20 @@ pub async fn run_server(args: ServerArgs) -> io::Result<()> {
                 Err(e) => {
                     // An ICMP "port unreachable" from an earlier reply shows up
                     // here on some systems; it concerns one peer only.
-                    tracing::warn!(error = %e, "recv_from failed");
+                    RECV_FAILED.warn(|| format!("recv_from failed: {e}"));
                     continue;
                 }
             },
         };
         if n > cap {
-            tracing::warn!(
-                %peer,
-                recv_size = cap,
-                "datagram longer than the {cap}-byte receive buffer: the rest was discarded by the kernel; dropped"
-            );
+            OVERSIZE.warn(|| format!(
+                "datagram from {peer} longer than the {cap}-byte receive buffer: the rest was discarded by the kernel; dropped"
+            ));
             continue;
         }
         tracing::debug!(%peer, bytes = n, "datagram");
         if let Err(e) = socket.send_to(&net::upper(&buf[..n]), peer).await {
-            tracing::warn!(%peer, error = %e, "reply failed");
+            REPLY_FAILED.warn(|| format!("reply to {peer} failed: {e}"));
         }
     }
 }
@@ -150,7 +156,6 @@ pub async fn run_client(args: ClientArgs) -> io::Result<usize> {
             }
             Err(e) => {
                 failed += 1;
-                tracing::error!(line_bytes = line.len(), "{e}");
                 eprintln!("framecheck: {e}");
             }
         }

@@ -2,7 +2,10 @@
 
 mod common;
 
-use std::path::Path;
+use std::{
+    path::Path,
+    time::{Duration, Instant},
+};
 
 use common::{run, Server, LIMIT};
 use framecheck_codec::{Frame, Header, HeaderCodec};
@@ -251,4 +254,133 @@ async fn stalled_upload_times_out_and_leaves_no_partial_file() {
     let log = recv.wait_for_log("idle timeout").await;
     assert!(log.contains("no progress for 300 ms"), "{log}");
     assert_eq!(entries(dst.path()), Vec::<String>::new());
+}
+
+fn file_header(name: &str, body: &[u8]) -> Header {
+    let mut header = Header::new(body.len() as u64);
+    header.filename = Some(name.into());
+    header.hash = Some(hex(&Sha256::digest(body)));
+    header
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_portable_names_are_refused_with_the_reason() {
+    let dst = tempfile::tempdir().unwrap();
+    let recv = receiver(dst.path(), &[]).await;
+    for (name, reason) in [
+        ("NUL.txt", "Windows device name"),
+        ("con", "Windows device name"),
+        ("COM1.log", "Windows device name"),
+        ("report.txt.", "ends with '.' or a space"),
+        ("report.txt ", "ends with '.' or a space"),
+        ("invoice\u{202E}fdp.exe", "bidirectional control"),
+        ("pass\u{200B}word.txt", "invisible character"),
+        (".framecheck-x.part", "temporary-file prefix"),
+        ("what?.txt", "invalid on Windows"),
+        ("tab\there", "control character"),
+    ] {
+        let reply = send_raw_frame(&recv.addr, file_header(name, b"hello"), b"hello")
+            .await
+            .expect("a reply");
+        assert_eq!(reply.header.extra["error"], "bad-filename", "{name:?}");
+        let msg = String::from_utf8_lossy(&reply.body);
+        assert!(msg.contains(reason), "{name:?}: {msg}");
+    }
+    assert_eq!(entries(dst.path()), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nfc_and_nfd_spellings_of_one_name_are_one_file() {
+    let dst = tempfile::tempdir().unwrap();
+    let recv = receiver(dst.path(), &[]).await;
+    let nfc = "caf\u{e9}.txt";
+    let nfd = "cafe\u{301}.txt";
+    let reply = send_raw_frame(&recv.addr, file_header(nfc, b"one"), b"one")
+        .await
+        .unwrap();
+    assert_eq!(reply.header.extra["status"], "ok");
+    let reply = send_raw_frame(&recv.addr, file_header(nfd, b"two"), b"two")
+        .await
+        .unwrap();
+    assert_eq!(reply.header.extra["error"], "exists");
+    assert_eq!(entries(dst.path()), [nfc]);
+    // Stored under the NFC name, whichever spelling came first.
+    let dst2 = tempfile::tempdir().unwrap();
+    let recv2 = receiver(dst2.path(), &[]).await;
+    let reply = send_raw_frame(&recv2.addr, file_header(nfd, b"two"), b"two")
+        .await
+        .unwrap();
+    assert_eq!(reply.header.extra["status"], "ok");
+    assert_eq!(entries(dst2.path()), [nfc]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_file_on_one_connection_is_received_and_answered() {
+    let dst = tempfile::tempdir().unwrap();
+    let recv = receiver(dst.path(), &[]).await;
+    let stream = TcpStream::connect(&recv.addr).await.unwrap();
+    let mut framed = Framed::new(stream, HeaderCodec::new());
+    for (name, body) in [("first.txt", &b"one"[..]), ("second.txt", b"two")] {
+        framed
+            .send(Frame::with_header(file_header(name, body), body))
+            .await
+            .unwrap();
+        let reply = tokio::time::timeout(LIMIT, framed.next())
+            .await
+            .unwrap()
+            .expect("a reply for each file")
+            .unwrap();
+        assert_eq!(reply.header.extra["status"], "ok", "{name}");
+    }
+    // A refused third file is answered too, then the connection closes.
+    framed
+        .send(Frame::with_header(file_header("NUL", b"x"), &b"x"[..]))
+        .await
+        .unwrap();
+    let reply = tokio::time::timeout(LIMIT, framed.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.header.extra["error"], "bad-filename");
+    assert_eq!(entries(dst.path()), ["first.txt", "second.txt"]);
+    assert_eq!(
+        std::fs::read(dst.path().join("second.txt")).unwrap(),
+        b"two"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporary_file_left_by_a_killed_receiver_is_removed_at_restart() {
+    let dst = tempfile::tempdir().unwrap();
+    let mut recv = receiver(dst.path(), &[]).await;
+    let mut s = TcpStream::connect(&recv.addr).await.unwrap();
+    let header = format!(
+        r#"{{"data_size": 1000000, "filename": "big.bin", "hash": "{}"}}"#,
+        "a".repeat(64)
+    );
+    s.write_all(&(header.len() as i32).to_le_bytes())
+        .await
+        .unwrap();
+    s.write_all(header.as_bytes()).await.unwrap();
+    s.write_all(&[1u8; 10_000]).await.unwrap();
+    // Wait for the temporary file, then SIGKILL: nothing runs to remove it.
+    let deadline = Instant::now() + LIMIT;
+    while !entries(dst.path()).iter().any(|n| n.ends_with(".part")) {
+        assert!(Instant::now() < deadline, "no temporary file appeared");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    recv.child.kill().await.unwrap();
+    let left = entries(dst.path());
+    assert!(
+        left.len() == 1 && left[0].starts_with(".framecheck-"),
+        "{left:?}"
+    );
+    let recv = receiver(dst.path(), &[]).await;
+    assert_eq!(entries(dst.path()), Vec::<String>::new());
+    let log = recv.log();
+    assert!(
+        log.contains("removed 1 temporary file(s) an earlier run left behind"),
+        "{log}"
+    );
 }

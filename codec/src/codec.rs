@@ -9,15 +9,23 @@
 //!   checked against      parsed and checked (data_size against          split off without
 //!   Limits::header()     Limits::body()) before the body is awaited     a copy
 //! ```
+//!
+//! The read buffer grows with the bytes that arrive, never with the
+//! lengths a peer declares: while a header or body is awaited, the decoder
+//! reserves at most as much again as the buffer holds (or 8 KiB, one read's
+//! worth, when it holds less), or up to twice the largest header or body
+//! the peer has already sent in full; so a header claiming 8 MiB and then
+//! nothing costs a few kilobytes.
 
 use std::mem;
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::{
     error::{CodecError, FrameError, FramePart},
     frame::Frame,
+    growth,
     header::Header,
     limits::Limits,
     wire::{self, LENGTH_FIELD_LEN},
@@ -57,6 +65,9 @@ use crate::{
 pub struct HeaderCodec {
     limits: Limits,
     state: DecodeState,
+    /// The largest header or body this decoder has received in full: room
+    /// up to that size may be reserved at once for the next frame.
+    earned: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -66,9 +77,18 @@ enum DecodeState {
     Length,
     /// Length read and checked; waiting for this many header bytes.
     Header(usize),
-    /// Header parsed and checked; waiting for this many body bytes.
-    Body(Header, usize),
+    /// Header parsed and checked; waiting for `len` body bytes.
+    Body {
+        header: Header,
+        /// The header's bytes as received, when the caller keeps them.
+        raw: Option<Bytes>,
+        len: usize,
+    },
 }
+
+/// A decoded frame's parts: the header, its bytes as received (when asked
+/// for), the body.
+pub(crate) type Parts = (Header, Option<Bytes>, Bytes);
 
 impl HeaderCodec {
     /// A codec with the default [`Limits`] (64 KiB header, 8 MiB body).
@@ -81,6 +101,7 @@ impl HeaderCodec {
         HeaderCodec {
             limits,
             state: DecodeState::Length,
+            earned: 0,
         }
     }
 
@@ -93,13 +114,40 @@ impl HeaderCodec {
     pub fn is_between_frames(&self) -> bool {
         matches!(self.state, DecodeState::Length)
     }
-}
 
-impl Decoder for HeaderCodec {
-    type Item = Frame;
-    type Error = CodecError;
+    /// The body length the frame being decoded declares, once its header
+    /// has been parsed and checked; `None` before that and between frames.
+    ///
+    /// This is a claim, not memory: the decoder's buffer grows only with
+    /// the body bytes that arrive. A server with a memory budget can weigh
+    /// the claim against what it has left.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use framecheck_codec::HeaderCodec;
+    /// use tokio_util::codec::Decoder;
+    ///
+    /// let mut codec = HeaderCodec::new();
+    /// let mut buf = BytesMut::from(&b"\x16\0\0\0{\"data_size\": 8000000}"[..]);
+    /// assert_eq!(codec.decode(&mut buf).unwrap(), None);
+    /// assert_eq!(codec.declared_body_len(), Some(8_000_000));
+    /// // Nothing near 8 MB was reserved for it.
+    /// assert!(buf.capacity() < 64 * 1024);
+    /// ```
+    pub fn declared_body_len(&self) -> Option<usize> {
+        match self.state {
+            DecodeState::Body { len, .. } => Some(len),
+            _ => None,
+        }
+    }
 
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
+    /// The decoder proper; `keep_header` keeps the header's bytes as
+    /// received (split off the buffer without a copy).
+    pub(crate) fn decode_parts(
+        &mut self,
+        src: &mut BytesMut,
+        keep_header: bool,
+    ) -> Result<Option<Parts>, CodecError> {
         if let DecodeState::Length = self.state {
             let Some(field) = src.get(..LENGTH_FIELD_LEN) else {
                 return Ok(None);
@@ -107,42 +155,51 @@ impl Decoder for HeaderCodec {
             let field: [u8; LENGTH_FIELD_LEN] = field.try_into().expect("slice of length 4");
             let header_len = wire::decode_header_len(field, &self.limits)?;
             src.advance(LENGTH_FIELD_LEN);
-            // Bounded by Limits::header().
-            src.reserve(header_len.saturating_sub(src.len()));
             self.state = DecodeState::Header(header_len);
         }
         if let DecodeState::Header(header_len) = self.state {
             let Some(bytes) = src.get(..header_len) else {
+                // Grown with what arrives, within Limits::header().
+                growth::reserve_toward(src, header_len, self.earned);
                 return Ok(None);
             };
+            self.earned = self.earned.max(header_len);
             let header = wire::decode_header(bytes, &self.limits)?;
-            let body_len = wire::body_len(&header, &self.limits)?;
-            src.advance(header_len);
-            // Bounded by Limits::body().
-            src.reserve(body_len.saturating_sub(src.len()));
-            self.state = DecodeState::Body(header, body_len);
+            let len = wire::body_len(&header, &self.limits)?;
+            let raw = if keep_header {
+                Some(src.split_to(header_len).freeze())
+            } else {
+                src.advance(header_len);
+                None
+            };
+            self.state = DecodeState::Body { header, raw, len };
         }
         match self.state {
-            DecodeState::Body(_, body_len) if src.len() >= body_len => {
-                let DecodeState::Body(header, _) = mem::take(&mut self.state) else {
+            DecodeState::Body { len, .. } if src.len() >= len => {
+                let DecodeState::Body { header, raw, .. } = mem::take(&mut self.state) else {
                     unreachable!("matched Body above");
                 };
-                let body = src.split_to(body_len).freeze();
-                Ok(Some(Frame { header, body }))
+                let body = src.split_to(len).freeze();
+                self.earned = self.earned.max(len);
+                Ok(Some((header, raw, body)))
+            }
+            DecodeState::Body { len, .. } => {
+                // Never the declared size up front: grown with what arrives.
+                growth::reserve_toward(src, len, self.earned);
+                Ok(None)
             }
             _ => Ok(None),
         }
     }
 
-    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
-        if let Some(frame) = self.decode(buf)? {
-            return Ok(Some(frame));
-        }
+    /// The end-of-stream rule of [`Decoder::decode_eof`], after `decode`
+    /// returned `Ok(None)`.
+    pub(crate) fn check_eof(&self, buf: &BytesMut) -> Result<(), CodecError> {
         let (part, expected) = match self.state {
-            DecodeState::Length if buf.is_empty() => return Ok(None),
+            DecodeState::Length if buf.is_empty() => return Ok(()),
             DecodeState::Length => (FramePart::HeaderLength, LENGTH_FIELD_LEN),
             DecodeState::Header(n) => (FramePart::Header, n),
-            DecodeState::Body(_, n) => (FramePart::Body, n),
+            DecodeState::Body { len, .. } => (FramePart::Body, len),
         };
         Err(FrameError::Truncated {
             part,
@@ -150,6 +207,25 @@ impl Decoder for HeaderCodec {
             expected,
         }
         .into())
+    }
+}
+
+impl Decoder for HeaderCodec {
+    type Item = Frame;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
+        Ok(self
+            .decode_parts(src, false)?
+            .map(|(header, _, body)| Frame { header, body }))
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
+        if let Some(frame) = self.decode(buf)? {
+            return Ok(Some(frame));
+        }
+        self.check_eof(buf)?;
+        Ok(None)
     }
 }
 

@@ -73,6 +73,12 @@ pub enum FrameError {
         /// The value read.
         declared: i32,
     },
+    /// The two-send strategy's body length field, read as `i32`
+    /// little-endian, is negative.
+    NegativeBodyLength {
+        /// The value read.
+        declared: i32,
+    },
     /// The header length field exceeds the configured limit.
     HeaderTooLong {
         /// The value read (or, when encoding, the serialized header length).
@@ -165,6 +171,9 @@ impl fmt::Display for FrameError {
         match self {
             FrameError::NegativeHeaderLength { declared } => {
                 write!(f, "header length field is negative ({declared})")
+            }
+            FrameError::NegativeBodyLength { declared } => {
+                write!(f, "body length field is negative ({declared})")
             }
             FrameError::HeaderTooLong { declared, limit } => write!(
                 f,

@@ -375,10 +375,10 @@ impl<'de> Deserialize<'de> for DataSize {
                 Ok(u64::try_from(v).map_err(|_| FrameError::DataSizeNegative { value: v }))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                // serde_json reads integer literals beyond u64 as floats.
-                // serde_json hands integer literals beyond i64/u64 to
-                // visit_f64, rounded: anything past -2^63 - 1 rounds to
-                // -2^63 itself, while i64::MIN proper arrives as an i64.
+                // serde_json hands an integer literal that fits neither
+                // u64 nor i64 to visit_f64, rounded: one above u64::MAX
+                // arrives as 2^64 or more, one below i64::MIN as -2^63 or
+                // less (i64::MIN itself arrives through visit_i64).
                 let beyond_64_bits =
                     v >= 18_446_744_073_709_551_616.0 || v <= -9_223_372_036_854_775_808.0;
                 Ok(Err(if v.fract() == 0.0 && beyond_64_bits {

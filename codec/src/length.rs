@@ -14,12 +14,18 @@
 //! big"). [`StrictLengthCodec`] wraps it: it checks the length field itself
 //! first, with a typed [`FrameError::BodyTooLong`] carrying both numbers,
 //! and reports any end of stream inside a frame as
-//! [`FrameError::Truncated`]. The splitting itself stays tokio-util's.
+//! [`FrameError::Truncated`]. The inner codec also reserves the declared
+//! length as soon as it reads a length field; [`StrictLengthCodec`] hands
+//! it only complete frames and grows the buffer with the bytes that arrive
+//! instead. The splitting itself stays tokio-util's.
 
 use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 
-use crate::error::{CodecError, FrameError, FramePart};
+use crate::{
+    error::{CodecError, FrameError, FramePart},
+    growth,
+};
 
 /// Size of the length field.
 const FIELD_LEN: usize = 4;
@@ -51,9 +57,13 @@ const FIELD_LEN: usize = 4;
 pub struct StrictLengthCodec {
     inner: LengthDelimitedCodec,
     max_frame_len: usize,
-    /// The body length of the frame whose length field the inner codec has
-    /// consumed; `None` between frames.
+    /// The body length of the frame whose length field has arrived (it
+    /// stays in the buffer until the whole frame has); `None` between
+    /// frames.
     body_len: Option<usize>,
+    /// The largest frame received in full: room up to that size may be
+    /// reserved at once for the next one.
+    earned: usize,
 }
 
 impl StrictLengthCodec {
@@ -67,6 +77,7 @@ impl StrictLengthCodec {
                 .new_codec(),
             max_frame_len,
             body_len: None,
+            earned: 0,
         }
     }
 
@@ -93,32 +104,57 @@ impl StrictLengthCodec {
     }
 }
 
+impl StrictLengthCodec {
+    /// The body length the frame being decoded declares, once its length
+    /// field has arrived and passed the limit; `None` between frames.
+    ///
+    /// A claim, not memory: the buffer grows only with the bytes that
+    /// arrive.
+    pub fn declared_body_len(&self) -> Option<usize> {
+        self.body_len
+    }
+}
+
 impl Decoder for StrictLengthCodec {
     type Item = BytesMut;
     type Error = CodecError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, CodecError> {
-        if self.body_len.is_none() {
-            let Some(field) = src.get(..FIELD_LEN) else {
-                return Ok(None);
-            };
-            let declared = u32::from_be_bytes(field.try_into().expect("slice of length 4"));
-            match usize::try_from(declared) {
-                // The inner codec consumes a length field as soon as it has
-                // one it accepts, so from here on it is inside this frame.
-                Ok(n) if n <= self.max_frame_len => self.body_len = Some(n),
-                _ => {
-                    return Err(FrameError::BodyTooLong {
-                        declared: u64::from(declared),
-                        limit: self.max_frame_len,
+        let body_len = match self.body_len {
+            Some(n) => n,
+            None => {
+                let Some(field) = src.get(..FIELD_LEN) else {
+                    return Ok(None);
+                };
+                let declared = u32::from_be_bytes(field.try_into().expect("slice of length 4"));
+                match usize::try_from(declared) {
+                    Ok(n) if n <= self.max_frame_len => {
+                        self.body_len = Some(n);
+                        n
                     }
-                    .into())
+                    _ => {
+                        return Err(FrameError::BodyTooLong {
+                            declared: u64::from(declared),
+                            limit: self.max_frame_len,
+                        }
+                        .into())
+                    }
                 }
             }
+        };
+        // The length field stays in `src` until the whole frame is there:
+        // the inner codec only ever sees complete frames, so it never
+        // reserves the declared length up front.
+        let frame_len = FIELD_LEN + body_len;
+        if src.len() < frame_len {
+            growth::reserve_toward(src, frame_len, self.earned);
+            return Ok(None);
         }
         let frame = self.inner.decode(src)?;
+        debug_assert!(frame.is_some(), "a complete frame is buffered");
         if frame.is_some() {
             self.body_len = None;
+            self.earned = self.earned.max(frame_len);
         }
         Ok(frame)
     }
@@ -127,14 +163,14 @@ impl Decoder for StrictLengthCodec {
         if let Some(frame) = self.decode(buf)? {
             return Ok(Some(frame));
         }
-        let (part, expected) = match self.body_len {
-            Some(n) => (FramePart::Body, n),
+        let (part, received, expected) = match self.body_len {
+            Some(n) => (FramePart::Body, buf.len().saturating_sub(FIELD_LEN), n),
             None if buf.is_empty() => return Ok(None),
-            None => (FramePart::HeaderLength, FIELD_LEN),
+            None => (FramePart::HeaderLength, buf.len(), FIELD_LEN),
         };
         Err(FrameError::Truncated {
             part,
-            received: buf.len(),
+            received,
             expected,
         }
         .into())

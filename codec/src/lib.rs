@@ -18,7 +18,11 @@
 //!
 //! - [`HeaderCodec`]: tokio-util `Decoder`/`Encoder` for that format, with
 //!   [`Limits`] checked before anything is allocated and typed
-//!   [`FrameError`]s; [`wire`] is its sans-I/O core.
+//!   [`FrameError`]s; [`wire`] is its sans-I/O core. Its buffer grows with
+//!   the bytes that arrive, never with the lengths a peer declares.
+//! - [`VerbatimCodec`]: the same format, each header kept byte for byte as
+//!   received ([`VerbatimFrame`]), for servers that answer with the
+//!   request's header.
 //! - [`StrictLengthCodec`]: the binary 4-byte-length form through tokio-util's
 //!   `LengthDelimitedCodec`, with a strict end of stream.
 //! - [`strategy`]: one message at a time over any async stream with each
@@ -29,10 +33,12 @@
 mod codec;
 mod error;
 mod frame;
+mod growth;
 mod header;
 mod length;
 mod limits;
 pub mod strategy;
+mod verbatim;
 pub mod wire;
 
 pub use crate::codec::HeaderCodec;
@@ -43,3 +49,4 @@ pub use crate::length::StrictLengthCodec;
 pub use crate::limits::{
     Limits, DEFAULT_MAX_BODY_LEN, DEFAULT_MAX_HEADER_LEN, MAX_HEADER_LEN_FIELD,
 };
+pub use crate::verbatim::{VerbatimCodec, VerbatimFrame};

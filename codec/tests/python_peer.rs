@@ -1,7 +1,9 @@
 //! Wire compatibility with the Python tutorial's peer, run for real: a
 //! `python3` client frames messages with `struct.pack('<i', len(h)) + h +
 //! body`, our `Conn` answers each upper-cased, and the client decodes the
-//! replies the tutorial's way and checks them.
+//! replies the tutorial's way and checks them. On a machine where
+//! `python3` cannot run, the test prints why and passes without checking;
+//! in CI (`CI` set) a missing `python3` fails it.
 
 use std::{process::Stdio, time::Duration};
 
@@ -42,6 +44,21 @@ print("python peer ok: %d frames" % len(bodies))
 
 #[tokio::test]
 async fn python_tutorial_peer_interoperates() {
+    // A machine without Python cannot run the peer: say so and skip, except
+    // in CI, which has python3 and must run this check.
+    let probe = std::process::Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if let Err(e) = probe {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have python3 to check wire compatibility: {e}"
+        );
+        eprintln!("skipping python_tutorial_peer_interoperates: python3 not runnable ({e})");
+        return;
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut child = Command::new("python3")
@@ -52,7 +69,7 @@ async fn python_tutorial_peer_interoperates() {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("python3 must be installed to check wire compatibility");
+        .expect("python3 ran for --version just above");
 
     let server = async {
         let (stream, _) = listener.accept().await.unwrap();

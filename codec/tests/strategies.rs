@@ -232,6 +232,23 @@ async fn two_send_reader_refuses_oversized_length_before_reading() {
 }
 
 #[tokio::test]
+async fn two_send_reader_names_a_negative_body_length_as_such() {
+    let framing = Framing::TwoSend {
+        ack: false,
+        nodelay: true,
+    };
+    let (mut client, server) = pair(framing).await;
+    client.write_all(&(-7i32).to_le_bytes()).await.unwrap();
+    let mut reader = Conn::new(server, framing);
+    match reader.recv().await {
+        Err(CodecError::Frame(e @ FrameError::NegativeBodyLength { declared: -7 })) => {
+            assert_eq!(e.to_string(), "body length field is negative (-7)");
+        }
+        other => panic!("expected NegativeBodyLength, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn two_send_reader_reports_truncated_body() {
     let framing = Framing::TwoSend {
         ack: false,

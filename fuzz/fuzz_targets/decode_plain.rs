@@ -6,6 +6,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+// Links the allocation limit (`framecheck_fuzz::alloc`): a single allocation
+// over FUZZ_MALLOC_MB aborts, with or without a sanitizer.
+use framecheck_fuzz as _;
 
 fuzz_target!(|data: &[u8]| {
     std::hint::black_box(framecheck_codec_fuzz::decode::plain(data));

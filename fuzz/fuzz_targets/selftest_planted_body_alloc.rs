@@ -3,7 +3,9 @@
 //! run through the `header` target's checks. Raw-byte fuzzing rarely finds
 //! it (a longer `data_size` needs a matching header length field); the
 //! structured description makes consistent frames with any `data_size`.
-//! Built only with `--features planted-bug` (see `ci/fuzz-selftest.sh`).
+//! The fuzz crate's allocation limit (`framecheck_fuzz::alloc`) makes the
+//! oversized reservation a crash, with or without a sanitizer. Built only
+//! with `--features planted-bug` (see `ci/fuzz-selftest.sh`).
 #![no_main]
 
 use framecheck_codec::HeaderCodec;

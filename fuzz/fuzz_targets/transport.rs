@@ -5,5 +5,8 @@
 
 use framecheck_codec_fuzz::transport::{run, TransportCase};
 use libfuzzer_sys::fuzz_target;
+// Links the allocation limit (`framecheck_fuzz::alloc`): a single allocation
+// over FUZZ_MALLOC_MB aborts, with or without a sanitizer.
+use framecheck_fuzz as _;
 
 fuzz_target!(|case: TransportCase| run(&case));

@@ -63,6 +63,18 @@ pub enum FailureKind {
     /// proptest gave up before running enough cases (the frame strategy
     /// rejected too many values).
     Aborted,
+    /// A request of `size` bytes (`usize::MAX`: past `isize::MAX`) took one
+    /// allocation or the live bytes over `bound` when `fed` bytes had arrived.
+    AllocationOverBound {
+        /// Bytes requested.
+        size: usize,
+        /// Bytes fed to the decoder by then.
+        fed: usize,
+        /// The bound at that point, in bytes.
+        bound: usize,
+    },
+    /// The allocation property ran without framecheck's tracking allocator.
+    AllocatorNotInstalled,
 }
 
 /// A failing case, with a report a person can act on.

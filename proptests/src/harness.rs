@@ -45,6 +45,8 @@ pub struct Harness {
     cases: Option<u32>,
     seed: Option<u64>,
     persistence: Option<bool>,
+    /// The bound of [`Harness::check_alloc_bound`].
+    pub(crate) alloc: crate::alloc_bound::AllocBound,
 }
 
 impl Harness {
@@ -77,7 +79,7 @@ impl Harness {
         self
     }
 
-    fn runner(
+    pub(crate) fn runner(
         &self,
         caller: &'static Location<'static>,
         tag: &'static str,

@@ -15,6 +15,8 @@
 //! - [`assert_truncation_detected`] / [`check_truncation_detected`]: a
 //!   stream cut short yields the complete frames, then an error (or a
 //!   clean end exactly at a frame boundary).
+//! - [`assert_alloc_bound`] / [`check_alloc_bound`]: memory bounded by
+//!   bytes received, against hostile streams ([`alloc`] must be installed).
 //! - [`fuzz::check_decoder`] / [`fuzz::try_check_decoder`]: the oracle of
 //!   fuzz targets, for any decoder and any bytes.
 //! - [`roundtrip_case`] / [`truncation_case`]: one case without a runner;
@@ -34,6 +36,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod alloc_bound;
 mod case;
 pub mod chunk;
 mod codec;
@@ -53,6 +56,10 @@ mod truncation;
 /// strategies without a version mismatch.
 pub use proptest;
 
+pub use crate::alloc_bound::{
+    alloc_case, assert_alloc_bound, check_alloc_bound, hostiles, AllocBound, Field, Hostile,
+    DEFAULT_CONSTANT, DEFAULT_PER_BYTE,
+};
 pub use crate::codec::TestableCodec;
 pub use crate::drive::decode_in_reads;
 pub use crate::failure::{Failure, FailureKind};
@@ -62,3 +69,6 @@ pub use crate::harness::{
 };
 pub use crate::roundtrip::roundtrip_case;
 pub use crate::truncation::truncation_case;
+/// The tracking allocator the allocation property needs (the
+/// `framecheck-alloc` crate).
+pub use framecheck_alloc as alloc;

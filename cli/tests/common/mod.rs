@@ -33,10 +33,42 @@ pub struct Server {
 impl Server {
     /// Starts `framecheck ARGS` and waits for its `listening on` line.
     pub async fn start(args: &[&str]) -> Server {
+        let mut cmd = bin();
+        cmd.args(args);
+        Server::spawn(cmd).await
+    }
+
+    /// Starts `framecheck ARGS` with `env` set.
+    pub async fn start_env(args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut cmd = bin();
+        cmd.args(args).envs(env.iter().copied());
+        Server::spawn(cmd).await
+    }
+
+    /// Starts `framecheck ARGS` under `sh -c 'ULIMITS; exec framecheck ARGS'`
+    /// (for example `ulimit -v 2097152`: a 2 GiB address-space limit, as
+    /// `setrlimit(RLIMIT_AS)` sets it; only a shell is needed).
+    pub async fn start_limited(ulimits: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("{ulimits} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_framecheck"))
+            .args(args)
+            .envs(env.iter().copied())
+            .env_remove("RUST_LOG")
+            .kill_on_drop(true);
+        Server::spawn(cmd).await
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    async fn spawn(mut cmd: Command) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let stderr = dir.path().join("stderr.log");
-        let mut child = bin()
-            .args(args)
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())

@@ -106,8 +106,7 @@ where
         return Err(truncated(FramePart::HeaderLength, field.len(), 4));
     }
     let declared = i32::from_le_bytes([field[0], field[1], field[2], field[3]]);
-    let len =
-        usize::try_from(declared).map_err(|_| FrameError::NegativeHeaderLength { declared })?;
+    let len = usize::try_from(declared).map_err(|_| FrameError::NegativeBodyLength { declared })?;
     if len > limits.body() {
         return Err(FrameError::BodyTooLong {
             declared: len as u64,
@@ -119,8 +118,9 @@ where
         io.write_all(&[ACK]).await?;
         io.flush().await?;
     }
-    // `len` was checked against the limit above.
-    let mut body = BytesMut::with_capacity(len);
+    // `len` was checked against the limit above; the buffer still grows
+    // with the bytes that arrive, not with the claim.
+    let mut body = BytesMut::with_capacity(len.min(crate::growth::STEP));
     if !read_full(io, &mut body, len).await? {
         return Err(truncated(FramePart::Body, body.len(), len));
     }
