@@ -71,6 +71,8 @@ pub use crate::cut::Cutter;
 const MERGE_CAP: usize = 1 << 20;
 /// Size of one read from either side.
 const READ_SIZE: usize = 64 * 1024;
+/// Repeated accept failures (EMFILE) are logged once per window, counted.
+static ACCEPT_FAILED: net::Throttle = net::Throttle::new();
 /// Mixed into the seed for the downstream direction.
 const DOWN_SALT: u64 = 0x9e37_79b9_7f4a_7c15;
 
@@ -332,7 +334,7 @@ pub async fn serve_with(
                     });
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
+                    ACCEPT_FAILED.warn(|| format!("slice-proxy: accept failed: {e}"));
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
