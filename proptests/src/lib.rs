@@ -39,26 +39,43 @@ pub mod chunk;
 mod codec;
 mod drive;
 mod failure;
+mod framework;
 pub mod fuzz;
 mod harness;
 pub mod io;
 mod persist;
 mod reduce;
 mod roundtrip;
+mod spec;
 pub mod strategies;
 pub mod targets;
 mod truncation;
+mod watch;
 
 /// The proptest this crate's strategies are built with, for writing frame
 /// strategies without a version mismatch.
 pub use proptest;
 
+/// The bytes this crate's codecs read and write, so your versions match.
+pub use bytes;
+
+/// The tokio-util this crate drives codecs with, so your versions match.
+pub use tokio_util;
+
+/// asynchronous-codec, when the `asynchronous-codec` feature is on.
+#[cfg(feature = "asynchronous-codec")]
+pub use asynchronous_codec;
+
 pub use crate::codec::TestableCodec;
-pub use crate::drive::decode_in_reads;
-pub use crate::failure::{Failure, FailureKind};
+pub use crate::drive::{decode_in_reads, ReadLimit, FRAMED_READ_CAPACITY};
+pub use crate::failure::{value_width, Failure, FailureKind, Property, DEFAULT_WIDTH};
+#[cfg(feature = "asynchronous-codec")]
+pub use crate::framework::Async;
+pub use crate::framework::{EofRule, FrameDecoder, FrameEncoder};
 pub use crate::harness::{
     assert_roundtrip, assert_truncation_detected, check_roundtrip, check_truncation_detected,
-    Harness,
+    ok_or_panic, Compare, Equal, Harness, MergeItems, NoMerge, Target, Verdicts,
+    DEFAULT_TIME_LIMIT,
 };
 pub use crate::roundtrip::roundtrip_case;
 pub use crate::truncation::truncation_case;

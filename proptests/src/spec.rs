@@ -1,0 +1,107 @@
+//! What one test of a codec is made of, whatever the property: the
+//! encoder and decoder factories (one codec or two), how a decoded item is
+//! compared with the frame sent, how read-dependent pieces merge, how
+//! large a read may be, and where decoding runs (on a worker thread under
+//! a time limit, or in line).
+
+use std::{fmt::Debug, time::Duration};
+
+use bytes::Bytes;
+
+use crate::{
+    case::probe_heads,
+    chunk::Layout,
+    drive::{feed, ReadLimit, Run},
+    failure::Heads,
+    framework::FrameDecoder,
+};
+
+/// Decoding on a worker thread: `None` when the time limit passed.
+pub(crate) type Offload<'a, D> = &'a dyn Fn(
+    D,
+    Bytes,
+    Vec<usize>,
+    ReadLimit,
+    usize,
+) -> Option<Run<<D as FrameDecoder>::Item, <D as FrameDecoder>::Error>>;
+
+/// Merges `next` into `item` (returns `None`), or gives it back.
+pub(crate) type Merge<'a, T> = &'a dyn Fn(&mut T, T) -> Option<T>;
+
+/// The codec under test and how its output is judged.
+pub(crate) struct Spec<'a, I, E, D: FrameDecoder> {
+    pub(crate) encoder: &'a dyn Fn() -> E,
+    pub(crate) decoder: &'a dyn Fn() -> D,
+    pub(crate) same: &'a dyn Fn(&D::Item, &I) -> bool,
+    pub(crate) merge: Option<Merge<'a, D::Item>>,
+    pub(crate) limit: ReadLimit,
+    pub(crate) offload: Option<Offload<'a, D>>,
+    pub(crate) time_limit: Duration,
+}
+
+impl<I, E, D: FrameDecoder> Spec<'_, I, E, D> {
+    /// Feeds `stream` to a fresh decoder: on the worker when there is one
+    /// (`None` when it did not finish within the time limit).
+    pub(crate) fn feed(
+        &self,
+        stream: &Bytes,
+        read_ends: &[usize],
+        limit: ReadLimit,
+        max_items: usize,
+    ) -> Option<Run<D::Item, D::Error>> {
+        let decoder = (self.decoder)();
+        match self.offload {
+            Some(offload) => offload(decoder, stream.clone(), read_ends.to_vec(), limit, max_items),
+            None => {
+                let mut decoder = decoder;
+                Some(feed(&mut decoder, stream, read_ends, limit, max_items))
+            }
+        }
+    }
+
+    /// `items` with consecutive pieces merged, and for each merged item the
+    /// index of its last piece.
+    pub(crate) fn merged(&self, items: Vec<D::Item>) -> (Vec<D::Item>, Vec<usize>) {
+        let Some(merge) = self.merge else {
+            let last = (0..items.len()).collect();
+            return (items, last);
+        };
+        let mut out: Vec<D::Item> = Vec::with_capacity(items.len());
+        let mut last = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let rest = match out.last_mut() {
+                Some(prev) => merge(prev, item),
+                None => Some(item),
+            };
+            match rest {
+                Some(item) => {
+                    out.push(item);
+                    last.push(i);
+                }
+                None => {
+                    if let Some(l) = last.last_mut() {
+                        *l = i;
+                    }
+                }
+            }
+        }
+        (out, last)
+    }
+
+    /// The first item that is not the frame sent at its index.
+    pub(crate) fn first_difference(&self, got: &[D::Item], want: &[&I]) -> Option<usize> {
+        got.iter()
+            .zip(want)
+            .position(|(g, w)| !(self.same)(g, w))
+    }
+
+    /// Each frame's header end, as the decoder shows it.
+    pub(crate) fn heads(&self, stream: &[u8], layout: &Layout) -> Heads {
+        probe_heads(self.decoder, stream, layout)
+    }
+}
+
+/// The `Debug` texts of `values`.
+pub(crate) fn texts<T: Debug>(values: impl IntoIterator<Item = T>) -> Vec<String> {
+    values.into_iter().map(|v| format!("{v:?}")).collect()
+}
