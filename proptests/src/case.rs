@@ -56,7 +56,7 @@ impl Pieces {
             format!(
                 "the frame strategy generated a frame this codec cannot send; \
                  generate only frames it accepts\nframe {at}: {}\n",
-                show(at)
+                crate::failure::short(&show(at), crate::failure::value_width())
             ),
         ))
     }

@@ -403,7 +403,7 @@ pub fn value_width() -> usize {
 /// Characters of a value shown when `FRAMECHECK_WIDTH` is not set.
 pub const DEFAULT_WIDTH: usize = 160;
 
-fn short(text: &str, width: usize) -> String {
+pub(crate) fn short(text: &str, width: usize) -> String {
     let count = text.chars().count();
     if count <= width {
         return text.to_owned();

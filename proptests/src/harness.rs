@@ -610,17 +610,85 @@ impl<T: ValueTree> ValueTree for TwiceTree<T> {
 }
 
 /// The user's frame lists and, in `share` of cases, a second list glued
-/// behind (shrinks toward a single list).
-fn glued<I: Debug, S: Strategy<Value = Vec<I>>>(
-    frames: &S,
+/// behind (shrinks toward a single list); `share == 0`: the lists alone.
+fn glued<I: Debug, S: Strategy<Value = Vec<I>>>(frames: &S, share: f64) -> Glued<'_, S> {
+    Glued { frames, share }
+}
+
+#[derive(Debug)]
+struct Glued<'a, S> {
+    frames: &'a S,
     share: f64,
-) -> impl Strategy<Value = Vec<I>> + '_ {
-    (frames, proptest::option::weighted(share, frames)).prop_map(|(mut a, b)| {
-        if let Some(b) = b {
-            a.extend(b);
+}
+
+/// A [`Glued`] value: one list's tree, or two.
+#[derive(Debug)]
+struct GluedTree<T> {
+    first: T,
+    second: Option<T>,
+    /// The second list is left out (shrinking tries that first).
+    dropped: bool,
+    /// Leaving it out made the case pass: it stays.
+    keep: bool,
+    /// The last simplification left it out.
+    last_drop: bool,
+}
+
+impl<I: Debug, S: Strategy<Value = Vec<I>>> Strategy for Glued<'_, S> {
+    type Tree = GluedTree<S::Tree>;
+    type Value = Vec<I>;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        let first = self.frames.new_tree(runner)?;
+        let glue = self.share > 0.0
+            && proptest::bool::weighted(self.share)
+                .new_tree(runner)?
+                .current();
+        let second = if glue {
+            Some(self.frames.new_tree(runner)?)
+        } else {
+            None
+        };
+        Ok(GluedTree {
+            first,
+            second,
+            dropped: false,
+            keep: false,
+            last_drop: false,
+        })
+    }
+}
+
+impl<I: Debug, T: ValueTree<Value = Vec<I>>> ValueTree for GluedTree<T> {
+    type Value = Vec<I>;
+
+    fn current(&self) -> Vec<I> {
+        let mut frames = self.first.current();
+        if let (Some(second), false) = (&self.second, self.dropped) {
+            frames.extend(second.current());
         }
-        a
-    })
+        frames
+    }
+
+    fn simplify(&mut self) -> bool {
+        if self.second.is_some() && !self.dropped && !self.keep {
+            self.dropped = true;
+            self.last_drop = true;
+            return true;
+        }
+        self.last_drop = false;
+        self.first.simplify()
+    }
+
+    fn complicate(&mut self) -> bool {
+        if self.last_drop {
+            self.last_drop = false;
+            self.dropped = false;
+            self.keep = true;
+            return true;
+        }
+        self.first.complicate()
+    }
 }
 
 /// Share of cases with two frame lists glued, when gluing is on.

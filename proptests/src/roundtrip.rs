@@ -94,7 +94,7 @@ where
     };
     let read_ends = chunking.read_ends(layout);
     let verdict = |limit: ReadLimit| -> Option<Outcome<D>> {
-        let run = spec.feed(stream, &read_ends, limit, expected.len() + 8)?;
+        let run = spec.feed(stream, &read_ends, limit, spec.max_items(expected.len(), stream.len()))?;
         let clean = matches!(run.stop, Stop::Clean);
         let reads = run.reads.clone();
         let largest = run.largest_read(stream.len());

@@ -59,6 +59,14 @@ impl<I, E, D: FrameDecoder> Spec<'_, I, E, D> {
         }
     }
 
+    /// Items a decoder may return before it counts as a runaway: a few
+    /// past the frames, or (with a merge: pieces follow the reads) one per
+    /// byte more.
+    pub(crate) fn max_items(&self, frames: usize, bytes: usize) -> usize {
+        let pieces = if self.merge.is_some() { bytes } else { 0 };
+        frames + pieces + 8
+    }
+
     /// `items` with consecutive pieces merged, and for each merged item the
     /// index of its last piece.
     pub(crate) fn merged(&self, items: Vec<D::Item>) -> (Vec<D::Item>, Vec<usize>) {

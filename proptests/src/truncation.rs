@@ -115,7 +115,7 @@ where
     let expected = &frames[..complete];
     let prefix = stream.slice(..at);
     let verdict = |limit: ReadLimit| -> Option<Outcome<D>> {
-        let run = spec.feed(&prefix, &read_ends, limit, complete + 8)?;
+        let run = spec.feed(&prefix, &read_ends, limit, spec.max_items(complete, at))?;
         let largest = run.largest_read(at);
         let Run {
             items,
