@@ -484,6 +484,26 @@ where
     }
 }
 
+/// [`check_input`] without the reduction: the first failure as found, for
+/// a loop that shrinks its inputs itself (a proptest run), where reducing
+/// every failing candidate again would cost more than it tells.
+///
+/// # Errors
+///
+/// As [`check_input`], unreduced.
+pub fn check_input_unreduced<D, F>(make_codec: F, data: &[u8]) -> Result<(), Failure>
+where
+    F: Fn() -> D,
+    D: FrameDecoder,
+    D::Item: PartialEq + Debug,
+    D::Error: Debug,
+{
+    let never = |_: &D::Item, _: &()| false;
+    let spec = inline_spec(&make_codec, &never);
+    let (chunking, stream) = parse_input(data);
+    check_with(&spec, stream, &chunking.unwrap_or_default())
+}
+
 /// [`check_input`], panicking with the report: the body of a fuzz target.
 ///
 /// # Panics
