@@ -25,7 +25,7 @@ impl Pieces {
     /// bytes. `show(i)` is frame `i`'s `Debug` text, for the report when
     /// the encoder refuses it.
     pub(crate) fn encode<E, I>(
-        encoder: &mut E,
+        make_encoder: &dyn Fn() -> E,
         frames: impl IntoIterator<Item = I>,
         show: &dyn Fn(usize) -> String,
     ) -> Result<Pieces, Failure>
@@ -35,7 +35,10 @@ impl Pieces {
         let mut stream = BytesMut::new();
         let mut pieces = Vec::new();
         let mut at = 0;
+        let mut made = false;
         let result = quietly(|| {
+            let mut encoder = make_encoder();
+            made = true;
             for (i, frame) in frames.into_iter().enumerate() {
                 at = i;
                 if let Err(e) = encoder.encode_frame(frame, &mut stream) {
@@ -45,6 +48,13 @@ impl Pieces {
             }
             Ok(())
         });
+        if let (false, Err(panic)) = (made, &result) {
+            return Err(Failure::new(
+                FailureKind::Panicked,
+                format!("making the encoder panicked: {panic}"),
+                "the encoder factory failed before any frame was encoded\n".to_owned(),
+            ));
+        }
         let what = match result {
             Ok(Ok(())) => return Ok(Pieces { pieces }),
             Ok(Err(error)) => format!("refused it: {error}"),

@@ -798,7 +798,7 @@ impl Harness {
     {
         let (mut runner, store) = self.runner(caller, Self::key::<D>(caller, Property::RoundTrip));
         let encode = |a: Vec<I>, b: &[I]| {
-            Pieces::encode(&mut (spec.encoder)(), a, &|i| format!("{:?}", b[i]))
+            Pieces::encode(spec.encoder, a, &|i| format!("{:?}", b[i]))
         };
         let case = |b: &[I], pieces: &Pieces, kept: &Kept<Chunking>| {
             let (stream, layout) = pieces.stream(&kept.keep);
@@ -884,7 +884,7 @@ impl Harness {
         let (mut runner, store) =
             self.runner(caller, Self::key::<D>(caller, Property::Truncation));
         let encode = |a: Vec<I>, b: &[I]| {
-            Pieces::encode(&mut (spec.encoder)(), a, &|i| format!("{:?}", b[i]))
+            Pieces::encode(spec.encoder, a, &|i| format!("{:?}", b[i]))
         };
         let case = |b: &[I], pieces: &Pieces, kept: &Kept<(Point, Chunking)>| {
             let (stream, layout) = pieces.stream(&kept.keep);
@@ -980,7 +980,7 @@ impl Harness {
     {
         let (mut runner, _store) = self.runner(caller, Self::key::<D>(caller, Property::Oracle));
         let input = |a: Vec<I>, b: &[I], mutations: &[crate::fuzz::Mutation]| {
-            let pieces = Pieces::encode(&mut (spec.encoder)(), a, &|i| format!("{:?}", b[i]))?;
+            let pieces = Pieces::encode(spec.encoder, a, &|i| format!("{:?}", b[i]))?;
             let keep: Vec<usize> = (0..b.len()).collect();
             let (stream, _) = pieces.stream(&keep);
             Ok::<_, Failure>(crate::fuzz::mutate(&stream, mutations))

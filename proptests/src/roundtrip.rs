@@ -60,7 +60,7 @@ where
         offload: None,
         time_limit: std::time::Duration::ZERO,
     };
-    let pieces = Pieces::encode(&mut make_codec(), frames.iter().cloned(), &|i| {
+    let pieces = Pieces::encode(&make_codec, frames.iter().cloned(), &|i| {
         format!("{:?}", frames[i])
     })?;
     let keep: Vec<usize> = (0..frames.len()).collect();

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use crate::{
     case::probe_heads,
     chunk::Layout,
-    drive::{feed, ReadLimit, Run},
+    drive::{feed, quietly, ReadLimit, Run, Stop, When},
     failure::Heads,
     framework::FrameDecoder,
 };
@@ -49,7 +49,21 @@ impl<I, E, D: FrameDecoder> Spec<'_, I, E, D> {
         limit: ReadLimit,
         max_items: usize,
     ) -> Option<Run<D::Item, D::Error>> {
-        let decoder = (self.decoder)();
+        let decoder = match quietly(|| (self.decoder)()) {
+            Ok(decoder) => decoder,
+            Err(message) => {
+                return Some(Run {
+                    items: Vec::new(),
+                    consumed: Vec::new(),
+                    when: Vec::new(),
+                    stop: Stop::Panic {
+                        at: When::AfterRead { read: 0, end: 0 },
+                        message: format!("making the decoder: {message}"),
+                    },
+                    reads: Vec::new(),
+                })
+            }
+        };
         match self.offload {
             Some(offload) => offload(decoder, stream.clone(), read_ends.to_vec(), limit, max_items),
             None => {
