@@ -171,7 +171,8 @@ impl Layout {
     fn head_end(&self, i: usize, shift: i8) -> usize {
         let (start, end) = (self.start(i), self.end(i));
         let at = self.head(i).map_or(end, |h| (start + h).min(end));
-        at.saturating_add_signed(isize::from(shift)).clamp(start, end)
+        at.saturating_add_signed(isize::from(shift))
+            .clamp(start, end)
     }
 
     /// A layout from each frame's encoded length.

@@ -117,7 +117,11 @@ pub(crate) fn feed<D: FrameDecoder>(
         reads: Vec::with_capacity(read_ends.len()),
     };
     let mut when = When::AfterRead { read: 0, end: 0 };
-    let result = quietly(|| feed_inner(decoder, stream, read_ends, limit, max_items, &mut run, &mut when));
+    let result = quietly(|| {
+        feed_inner(
+            decoder, stream, read_ends, limit, max_items, &mut run, &mut when,
+        )
+    });
     run.stop = match result {
         Ok(stop) => stop,
         Err(message) => Stop::Panic { at: when, message },
@@ -188,7 +192,12 @@ fn feed_inner<D: FrameDecoder>(
                 Ok(None) if buf.is_empty() => return Stop::Clean,
                 Ok(None) => match decoder.decode_frame_eof(&mut buf) {
                     Ok(None) if !buf.is_empty() => match D::leftover_error() {
-                        Some(error) => return Stop::Error { at: When::AtEof, error },
+                        Some(error) => {
+                            return Stop::Error {
+                                at: When::AtEof,
+                                error,
+                            }
+                        }
                         None => return Stop::Clean,
                     },
                     other => other,
@@ -394,7 +403,13 @@ mod tests {
         // Bytewise consumes everything, so the buffer is reused: 8 KiB reads.
         assert_eq!(run.reads, vec![8192, 16384]);
         assert_eq!(run.largest_read(stream.len()), 8192);
-        let run = feed(&mut Bytewise, &stream, &[], ReadLimit::Fixed(5000), usize::MAX);
+        let run = feed(
+            &mut Bytewise,
+            &stream,
+            &[],
+            ReadLimit::Fixed(5000),
+            usize::MAX,
+        );
         assert_eq!(run.reads, vec![5000, 10000, 15000]);
     }
 

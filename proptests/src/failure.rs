@@ -113,7 +113,10 @@ impl fmt::Display for Property {
 /// and what the decoder did; then the chunking, the reads, and the frames
 /// sent beside the decoder's output.
 #[derive(Clone)]
-pub struct Failure {
+pub struct Failure(Box<Details>);
+
+#[derive(Clone)]
+struct Details {
     kind: FailureKind,
     property: Option<Property>,
     headline: String,
@@ -128,55 +131,55 @@ pub struct Failure {
 impl Failure {
     /// What kind of failure this is.
     pub fn kind(&self) -> &FailureKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The first line of the report.
     pub fn headline(&self) -> &str {
-        &self.headline
+        &self.0.headline
     }
 
     /// The chunking of the failing case, when it had one.
     pub fn chunking(&self) -> Option<&Chunking> {
-        self.chunking.as_ref()
+        self.0.chunking.as_ref()
     }
 
     /// The property that failed (`None` for a failure of the run itself,
     /// such as [`FailureKind::Aborted`]).
     pub fn property(&self) -> Option<Property> {
-        self.property
+        self.0.property
     }
 
     /// The bytes fed to the decoder in the failing case (the encoded
     /// stream, its cut prefix, or the fuzz input's stream).
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        &self.0.bytes
     }
 
     /// Where the reads of the failing case ended: offsets into
     /// [`Failure::bytes`], strictly inside it (the last read ends at its
     /// end).
     pub fn reads(&self) -> &[usize] {
-        &self.reads
+        &self.0.reads
     }
 
     /// The frames sent (or expected), each as its `Debug` text.
     pub fn sent(&self) -> &[String] {
-        &self.sent
+        &self.0.sent
     }
 
     /// The items the decoder returned, each as its `Debug` text.
     pub fn decoded(&self) -> &[String] {
-        &self.decoded
+        &self.0.decoded
     }
 
     /// The report without the headline.
     pub fn body(&self) -> &str {
-        &self.body
+        &self.0.body
     }
 
     pub(crate) fn new(kind: FailureKind, headline: String, body: String) -> Self {
-        Failure {
+        Failure(Box::new(Details {
             kind,
             property: None,
             headline,
@@ -186,11 +189,11 @@ impl Failure {
             reads: Vec::new(),
             sent: Vec::new(),
             decoded: Vec::new(),
-        }
+        }))
     }
 
     pub(crate) fn with_property(mut self, property: Property) -> Self {
-        self.property = Some(property);
+        self.0.property = Some(property);
         self
     }
 
@@ -201,29 +204,29 @@ impl Failure {
         sent: Vec<String>,
         decoded: Vec<String>,
     ) -> Self {
-        self.bytes = bytes.to_vec();
-        self.reads = reads.to_vec();
-        self.sent = sent;
-        self.decoded = decoded;
+        self.0.bytes = bytes.to_vec();
+        self.0.reads = reads.to_vec();
+        self.0.sent = sent;
+        self.0.decoded = decoded;
         self
     }
 
     pub(crate) fn with_chunking(mut self, chunking: &Chunking) -> Self {
-        self.chunking = Some(chunking.clone());
+        self.0.chunking = Some(chunking.clone());
         self
     }
 
     /// Adds a line after the headline (the property runner's summary).
     pub(crate) fn with_note(mut self, note: &str) -> Self {
-        self.body = format!("{note}\n{}", self.body);
+        self.0.body = format!("{note}\n{}", self.0.body);
         self
     }
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}", self.headline)?;
-        f.write_str(self.body.trim_end())
+        writeln!(f, "{}", self.0.headline)?;
+        f.write_str(self.0.body.trim_end())
     }
 }
 
@@ -231,7 +234,7 @@ impl Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // `Result::unwrap` and `assert!` show the Debug form: make it the
         // report too.
-        writeln!(f, "{:?}", self.kind)?;
+        writeln!(f, "{:?}", self.0.kind)?;
         fmt::Display::fmt(self, f)
     }
 }
@@ -417,7 +420,11 @@ pub(crate) fn short(text: &str, width: usize) -> String {
 pub(crate) fn first_difference_line(sent: &str, decoded: &str, width: usize) -> String {
     let a: Vec<char> = sent.chars().collect();
     let b: Vec<char> = decoded.chars().collect();
-    let at = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+    let at = a
+        .iter()
+        .zip(&b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
     let from = at.saturating_sub(width / 4);
     let window = |v: &[char]| -> String {
         let to = (from + width / 2).min(v.len());
@@ -758,7 +765,10 @@ mod tests {
         let decoded = format!("Msg {{ id: 1, {}tail: 8 }}", "x".repeat(300));
         let line = first_difference_line(&sent, &decoded, 80);
         assert!(line.contains("character 319"), "{line}");
-        assert!(line.contains("tail: 7") && line.contains("tail: 8"), "{line}");
+        assert!(
+            line.contains("tail: 7") && line.contains("tail: 8"),
+            "{line}"
+        );
         let caret = line.lines().last().unwrap().find('^').unwrap();
         let decoded_line = line.lines().nth(2).unwrap();
         assert_eq!(decoded_line.chars().nth(caret), Some('8'), "{line}");

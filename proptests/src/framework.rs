@@ -46,8 +46,7 @@ pub trait FrameDecoder {
     /// # Errors
     ///
     /// The decoder's.
-    fn decode_frame_eof(&mut self, src: &mut BytesMut)
-        -> Result<Option<Self::Item>, Self::Error>;
+    fn decode_frame_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error>;
     /// The error the framework's `FramedRead` makes itself when a stream
     /// ends with bytes left over (asynchronous-codec only).
     fn leftover_error() -> Option<Self::Error> {
@@ -192,7 +191,10 @@ mod tests {
                 return Ok(None);
             }
             if self.body.is_some() || !src.is_empty() {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "inside a frame"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "inside a frame",
+                ));
             }
             Ok(None)
         }
@@ -235,7 +237,9 @@ mod tests {
         };
         let codec = Pending { body: None, leave };
         let mut framed = asynchronous_codec::FramedRead::new(reads, codec);
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         runtime.block_on(async {
             let mut items = Vec::new();
             // asynchronous-codec's FramedRead keeps polling after the end;
@@ -283,7 +287,13 @@ mod tests {
         let mut tokio_rule = crate::decode_in_reads(&mut TokioPending::default(), b"\x03", &[]);
         assert!(tokio_rule.1.is_err());
         tokio_rule.0.clear();
-        let run = feed(&mut Async(Pending::default()), b"\x03", &[], ReadLimit::Unlimited, 2);
+        let run = feed(
+            &mut Async(Pending::default()),
+            b"\x03",
+            &[],
+            ReadLimit::Unlimited,
+            2,
+        );
         assert!(matches!(run.stop, Stop::Clean));
         assert_eq!(real(false, b"\x03", &[]), (vec![], false));
     }

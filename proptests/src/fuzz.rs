@@ -214,7 +214,13 @@ where
 {
     let max_items = stream.len() + 1;
     let Some(whole) = spec.feed(stream, &[], ReadLimit::Unlimited, max_items) else {
-        return Err(hung(spec, stream, &[], &Chunking::whole(), Property::Oracle));
+        return Err(hung(
+            spec,
+            stream,
+            &[],
+            &Chunking::whole(),
+            Property::Oracle,
+        ));
     };
     // Frame ends as the decoder consumed them, then the unconsumed tail as
     // one more "frame", so cuts aim inside it too.
@@ -243,12 +249,9 @@ where
             (Stop::Clean, Stop::Clean) | (Stop::Error { .. }, Stop::Error { .. })
         )
     };
-    let first_bad = chunked.as_ref().and_then(|c| {
-        c.items
-            .iter()
-            .zip(&whole.items)
-            .position(|(a, b)| a != b)
-    });
+    let first_bad = chunked
+        .as_ref()
+        .and_then(|c| c.items.iter().zip(&whole.items).position(|(a, b)| a != b));
     if let Some(c) = &chunked {
         if first_bad.is_none()
             && c.items.len() == whole.items.len()

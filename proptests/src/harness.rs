@@ -2,12 +2,7 @@
 //! persistence of failing cases, and the entry points.
 
 use std::{
-    any::type_name,
-    cell::RefCell,
-    fmt::Debug,
-    panic::Location,
-    path::PathBuf,
-    time::Duration,
+    any::type_name, cell::RefCell, fmt::Debug, panic::Location, path::PathBuf, time::Duration,
 };
 
 use proptest::{
@@ -192,9 +187,7 @@ impl Harness {
 ///     .check_roundtrip(framecheck::strategies::lines())
 ///     .unwrap();
 /// ```
-pub fn ok_or_panic<T, E: Debug>(
-    make: impl Fn() -> Result<T, E> + Clone,
-) -> impl Fn() -> T + Clone {
+pub fn ok_or_panic<T, E: Debug>(make: impl Fn() -> Result<T, E> + Clone) -> impl Fn() -> T + Clone {
     move || match make() {
         Ok(value) => value,
         Err(error) => panic!("the codec's constructor failed: {error:?}"),
@@ -797,9 +790,8 @@ impl Harness {
         S: Strategy<Value = Vec<I>>,
     {
         let (mut runner, store) = self.runner(caller, Self::key::<D>(caller, Property::RoundTrip));
-        let encode = |a: Vec<I>, b: &[I]| {
-            Pieces::encode(spec.encoder, a, &|i| format!("{:?}", b[i]))
-        };
+        let encode =
+            |a: Vec<I>, b: &[I]| Pieces::encode(spec.encoder, a, &|i| format!("{:?}", b[i]));
         let case = |b: &[I], pieces: &Pieces, kept: &Kept<Chunking>| {
             let (stream, layout) = pieces.stream(&kept.keep);
             let expected: Vec<&I> = kept.keep.iter().map(|&k| &b[k]).collect();
@@ -881,11 +873,9 @@ impl Harness {
         I: Debug,
         S: Strategy<Value = Vec<I>>,
     {
-        let (mut runner, store) =
-            self.runner(caller, Self::key::<D>(caller, Property::Truncation));
-        let encode = |a: Vec<I>, b: &[I]| {
-            Pieces::encode(spec.encoder, a, &|i| format!("{:?}", b[i]))
-        };
+        let (mut runner, store) = self.runner(caller, Self::key::<D>(caller, Property::Truncation));
+        let encode =
+            |a: Vec<I>, b: &[I]| Pieces::encode(spec.encoder, a, &|i| format!("{:?}", b[i]));
         let case = |b: &[I], pieces: &Pieces, kept: &Kept<(Point, Chunking)>| {
             let (stream, layout) = pieces.stream(&kept.keep);
             let expected: Vec<&I> = kept.keep.iter().map(|&k| &b[k]).collect();
@@ -985,9 +975,8 @@ impl Harness {
             let (stream, _) = pieces.stream(&keep);
             Ok::<_, Failure>(crate::fuzz::mutate(&stream, mutations))
         };
-        let case = |stream: &[u8], chunking: &Chunking| {
-            crate::fuzz::check_with(spec, stream, chunking)
-        };
+        let case =
+            |stream: &[u8], chunking: &Chunking| crate::fuzz::check_with(spec, stream, chunking);
         let hang: RefCell<Option<Failure>> = RefCell::new(None);
         let test = |((a, b), mutations, chunking): (
             (Vec<I>, Vec<I>),
@@ -997,8 +986,8 @@ impl Harness {
             if hang.borrow().is_some() {
                 return Ok(());
             }
-            let stream =
-                input(a, &b, &mutations).map_err(|f| TestCaseError::fail(f.headline().to_owned()))?;
+            let stream = input(a, &b, &mutations)
+                .map_err(|f| TestCaseError::fail(f.headline().to_owned()))?;
             self.verdict(case(&stream, &chunking), &hang)
         };
         let strategy = glued(frames, self.glue_share());
@@ -1012,7 +1001,8 @@ impl Harness {
         };
         let ((a, b), mutations, chunking) = value;
         let stream = input(a, &b, &mutations)?;
-        let (stream, chunking) = crate::fuzz::reduce_input(spec, stream, chunking, &|f| self.counts(f));
+        let (stream, chunking) =
+            crate::fuzz::reduce_input(spec, stream, chunking, &|f| self.counts(f));
         self.report(case(&stream, &chunking), &runner, &chunking)
     }
 
@@ -1126,7 +1116,8 @@ impl Harness {
         I: Debug,
         S: Strategy<Value = Vec<I>>,
     {
-        self.split(&make_codec, &make_codec).check_truncation(frames)
+        self.split(&make_codec, &make_codec)
+            .check_truncation(frames)
     }
 
     /// The framed round trip of [`crate::io`] with these settings (cases,
@@ -1137,7 +1128,11 @@ impl Harness {
     ///
     /// The minimal failing case's [`Failure`].
     #[track_caller]
-    pub fn check_framed_roundtrip<C, I, F, S>(&self, make_codec: F, frames: S) -> Result<(), Failure>
+    pub fn check_framed_roundtrip<C, I, F, S>(
+        &self,
+        make_codec: F,
+        frames: S,
+    ) -> Result<(), Failure>
     where
         F: Fn() -> C,
         C: TestableCodec<I>,

@@ -236,9 +236,10 @@ mod tests {
             ))
         );
         let mut seeds = Seeds(roundtrip.clone());
-        let seed: PersistedSeed = "cc 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-            .parse()
-            .unwrap();
+        let seed: PersistedSeed =
+            "cc 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+                .parse()
+                .unwrap();
         seeds.save_persisted_failure2(None, seed, &());
         assert_eq!(seeds.load_persisted_failures2(None).len(), 1);
         assert!(Seeds(other_codec).load_persisted_failures2(None).is_empty());

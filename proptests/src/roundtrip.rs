@@ -87,14 +87,21 @@ where
 {
     let probed;
     let layout = if chunking.needs_heads() && layout.frames() > 0 && layout.head(0).is_none() {
-        probed = layout.clone().with_heads(probe_heads_for_cuts(spec.decoder, stream, layout));
+        probed = layout
+            .clone()
+            .with_heads(probe_heads_for_cuts(spec.decoder, stream, layout));
         &probed
     } else {
         layout
     };
     let read_ends = chunking.read_ends(layout);
     let verdict = |limit: ReadLimit| -> Option<Outcome<D>> {
-        let run = spec.feed(stream, &read_ends, limit, spec.max_items(expected.len(), stream.len()))?;
+        let run = spec.feed(
+            stream,
+            &read_ends,
+            limit,
+            spec.max_items(expected.len(), stream.len()),
+        )?;
         let clean = matches!(run.stop, Stop::Clean);
         let reads = run.reads.clone();
         let largest = run.largest_read(stream.len());
@@ -118,7 +125,13 @@ where
         })
     };
     let Some(outcome) = verdict(spec.limit) else {
-        return Err(hung(spec, stream, &read_ends, chunking, Property::RoundTrip));
+        return Err(hung(
+            spec,
+            stream,
+            &read_ends,
+            chunking,
+            Property::RoundTrip,
+        ));
     };
     if outcome.passed {
         return Ok(());
@@ -198,7 +211,13 @@ pub(crate) fn probe_heads_for_cuts<D: FrameDecoder>(
     layout: &Layout,
 ) -> Vec<Option<usize>> {
     (0..layout.frames().min(64))
-        .map(|i| probe_head(make, &stream[layout.start(i)..layout.end(i)], CUT_PROBE_BYTES))
+        .map(|i| {
+            probe_head(
+                make,
+                &stream[layout.start(i)..layout.end(i)],
+                CUT_PROBE_BYTES,
+            )
+        })
         .collect()
 }
 
@@ -214,9 +233,11 @@ pub(crate) fn limit_note(
         return None;
     }
     let verdict = match passes_framed() {
-        Some(true) => "with FramedRead's read sizes this case passes: the failure needs a larger \
+        Some(true) => {
+            "with FramedRead's read sizes this case passes: the failure needs a larger \
                        read (a transport other than FramedRead::new, or \
-                       FramedRead::with_capacity); Harness::read_limit models FramedRead",
+                       FramedRead::with_capacity); Harness::read_limit models FramedRead"
+        }
         Some(false) => "it fails with FramedRead's read sizes too",
         None => "with FramedRead's read sizes the decoder hung",
     };
@@ -255,7 +276,11 @@ pub(crate) fn hung<I, E, D: FrameDecoder>(
             "chunking: {chunking}\n{}\nstream ({} bytes{}): b\"{shown}\"\n",
             reads_line(read_ends, stream.len(), 0),
             stream.len(),
-            if stream.len() > 256 { ", first 256 shown" } else { "" }
+            if stream.len() > 256 {
+                ", first 256 shown"
+            } else {
+                ""
+            }
         ),
     )
     .with_chunking(chunking)

@@ -17,13 +17,14 @@ use crate::{
 };
 
 /// Decoding on a worker thread: `None` when the time limit passed.
-pub(crate) type Offload<'a, D> = &'a dyn Fn(
-    D,
-    Bytes,
-    Vec<usize>,
-    ReadLimit,
-    usize,
-) -> Option<Run<<D as FrameDecoder>::Item, <D as FrameDecoder>::Error>>;
+pub(crate) type Offload<'a, D> =
+    &'a dyn Fn(
+        D,
+        Bytes,
+        Vec<usize>,
+        ReadLimit,
+        usize,
+    ) -> Option<Run<<D as FrameDecoder>::Item, <D as FrameDecoder>::Error>>;
 
 /// Merges `next` into `item` (returns `None`), or gives it back.
 pub(crate) type Merge<'a, T> = &'a dyn Fn(&mut T, T) -> Option<T>;
@@ -65,7 +66,13 @@ impl<I, E, D: FrameDecoder> Spec<'_, I, E, D> {
             }
         };
         match self.offload {
-            Some(offload) => offload(decoder, stream.clone(), read_ends.to_vec(), limit, max_items),
+            Some(offload) => offload(
+                decoder,
+                stream.clone(),
+                read_ends.to_vec(),
+                limit,
+                max_items,
+            ),
             None => {
                 let mut decoder = decoder;
                 Some(feed(&mut decoder, stream, read_ends, limit, max_items))
@@ -112,9 +119,7 @@ impl<I, E, D: FrameDecoder> Spec<'_, I, E, D> {
 
     /// The first item that is not the frame sent at its index.
     pub(crate) fn first_difference(&self, got: &[D::Item], want: &[&I]) -> Option<usize> {
-        got.iter()
-            .zip(want)
-            .position(|(g, w)| !(self.same)(g, w))
+        got.iter().zip(want).position(|(g, w)| !(self.same)(g, w))
     }
 
     /// Each frame's header end, as the decoder shows it.

@@ -68,8 +68,7 @@ where
     S::Value: Len,
 {
     // The seed does not shrink: other bytes are not a simpler case.
-    (lens, any::<u64>().no_shrink())
-        .prop_map(|(len, seed)| Bytes::from(fill(len.to_len(), seed)))
+    (lens, any::<u64>().no_shrink()).prop_map(|(len, seed)| Bytes::from(fill(len.to_len(), seed)))
 }
 
 /// A length from any integer type, so that a range of untyped literals

@@ -157,7 +157,13 @@ where
         })
     };
     let Some(outcome) = verdict(spec.limit) else {
-        return Err(hung(spec, &prefix, &read_ends, chunking, Property::Truncation));
+        return Err(hung(
+            spec,
+            &prefix,
+            &read_ends,
+            chunking,
+            Property::Truncation,
+        ));
     };
     if outcome.passed {
         return Ok(());

@@ -225,9 +225,8 @@ fn fuzz_inputs(valid: impl Strategy<Value = Vec<u8>>) -> impl Strategy<Value = V
             bytes
         });
     let stream = prop_oneof![1 => vec(any::<u8>(), 0..200), 3 => damaged];
-    (vec(any::<u8>(), 0..12), stream).prop_map(|(spec, stream)| {
-        framecheck::fuzz::with_chunking(&stream, &spec)
-    })
+    (vec(any::<u8>(), 0..12), stream)
+        .prop_map(|(spec, stream)| framecheck::fuzz::with_chunking(&stream, &spec))
 }
 
 fn header_stream() -> impl Strategy<Value = Vec<u8>> {

@@ -14,20 +14,20 @@ use framecheck::{
 
 /// What the client sends.
 #[derive(Debug, Clone)]
-pub struct Request {
-    pub id: u16,
-    pub path: String,
+struct Request {
+    id: u16,
+    path: String,
 }
 
 /// What the server makes of it (no `PartialEq`, another type).
 #[derive(Debug)]
-pub struct Parsed {
-    pub id: u16,
-    pub path: Vec<u8>,
+struct Parsed {
+    id: u16,
+    path: Vec<u8>,
 }
 
 /// `id: u16`, `len: u16`, `len` bytes of path.
-pub struct ClientCodec;
+struct ClientCodec;
 
 impl Encoder<Request> for ClientCodec {
     type Error = io::Error;
@@ -42,13 +42,13 @@ impl Encoder<Request> for ClientCodec {
 }
 
 /// The server side; `buggy` forgets a header that arrived alone.
-pub struct ServerCodec {
+struct ServerCodec {
     head: Option<(u16, usize)>,
     buggy: bool,
 }
 
 impl ServerCodec {
-    pub fn new(buggy: bool) -> Self {
+    fn new(buggy: bool) -> Self {
         ServerCodec { head: None, buggy }
     }
 }
@@ -103,7 +103,9 @@ fn split_codecs_pass_round_trip_and_truncation() {
     // for a header it already took: the harness finds that too.
     let truncation = target.check_truncation(requests()).unwrap_err();
     assert!(
-        truncation.headline().contains("exactly between its 4-byte header"),
+        truncation
+            .headline()
+            .contains("exactly between its 4-byte header"),
         "{truncation}"
     );
 }
@@ -116,5 +118,8 @@ fn the_buggy_server_is_caught_in_the_frames_terms() {
         .check_roundtrip(requests())
         .unwrap_err();
     // frame N: read K ended exactly between its 4-byte header and its body
-    assert!(failure.headline().contains("between its 4-byte header"), "{failure}");
+    assert!(
+        failure.headline().contains("between its 4-byte header"),
+        "{failure}"
+    );
 }

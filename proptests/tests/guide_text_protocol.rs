@@ -12,14 +12,14 @@ use framecheck::{
 };
 
 /// `Content-Length: N\r\n\r\n` then N bytes, at most `limit`.
-pub struct Http {
+struct Http {
     limit: usize,
     body: Option<usize>,
 }
 
 impl Http {
     /// Refuses a limit of zero: a constructor that returns `Result`.
-    pub fn new(limit: usize) -> Result<Http, String> {
+    fn new(limit: usize) -> Result<Http, String> {
         if limit == 0 {
             return Err("a limit of zero bytes".to_owned());
         }
@@ -37,7 +37,11 @@ impl Decoder for Http {
     fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Bytes>> {
         if self.body.is_none() {
             let Some(end) = src.windows(4).position(|w| w == b"\r\n\r\n") else {
-                return if src.len() > 64 { Err(bad("header too long")) } else { Ok(None) };
+                return if src.len() > 64 {
+                    Err(bad("header too long"))
+                } else {
+                    Ok(None)
+                };
             };
             let head = std::str::from_utf8(&src[..end]).map_err(|_| bad("not UTF-8"))?;
             let n: usize = head
@@ -94,7 +98,11 @@ fn a_clean_end_right_after_the_text_header_is_found() {
     );
     // "...exactly between its 23-byte header and its 17-byte body; the
     // decoder reported a clean end of stream instead of an error"
-    assert!(failure.headline().contains("-byte header and its"), "{failure}");
+    assert!(
+        failure.headline().contains("-byte header and its"),
+        "{failure}"
+    );
+    eprintln!("{}", failure.headline());
 }
 
 #[test]
@@ -105,5 +113,8 @@ fn a_constructor_that_fails_is_reported_as_the_codec_s_failure() {
         .codec(framecheck::ok_or_panic(|| Http::new(0)))
         .check_roundtrip(bodies())
         .unwrap_err();
-    assert!(failure.to_string().contains("a limit of zero bytes"), "{failure}");
+    assert!(
+        failure.to_string().contains("a limit of zero bytes"),
+        "{failure}"
+    );
 }

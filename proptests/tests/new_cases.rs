@@ -26,7 +26,10 @@ impl Decoder for TextHeader {
         if self.body.is_none() {
             let Some(end) = src.windows(4).position(|w| w == b"\r\n\r\n") else {
                 if src.len() > 64 {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, "header too long"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "header too long",
+                    ));
                 }
                 return Ok(None);
             };
@@ -55,7 +58,10 @@ impl Decoder for TextHeader {
         let partial = !src.is_empty() || self.body.is_some();
         let after_head = self.body.is_some() && src.is_empty();
         if partial && !(self.clean_after_head && after_head) {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "cut inside a message"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "cut inside a message",
+            ));
         }
         Ok(None)
     }
@@ -92,7 +98,10 @@ fn a_clean_end_after_a_text_header_is_found_in_every_run() {
             matches!(failure.kind(), FailureKind::CleanEndInsideFrame { .. }),
             "{failure}"
         );
-        assert!(failure.headline().contains("exactly between its"), "{failure}");
+        assert!(
+            failure.headline().contains("exactly between its"),
+            "{failure}"
+        );
     }
     Harness::new()
         .persistence(false)
@@ -113,7 +122,9 @@ fn a_decoder_that_hangs_is_a_failure_naming_its_input() {
                     std::thread::sleep(Duration::from_millis(50));
                 }
             }
-            LengthDelimitedCodec::new().decode(src).map(|f| f.map(BytesMut::freeze))
+            LengthDelimitedCodec::new()
+                .decode(src)
+                .map(|f| f.map(BytesMut::freeze))
         }
     }
     impl Encoder<Bytes> for Hangs {
@@ -130,9 +141,16 @@ fn a_decoder_that_hangs_is_a_failure_naming_its_input() {
         .time_limit(Duration::from_millis(300))
         .check_roundtrip(|| Hangs, frames)
         .unwrap_err();
-    assert_eq!(failure.kind(), &FailureKind::Hung { limit_ms: 300 }, "{failure}");
+    assert_eq!(
+        failure.kind(),
+        &FailureKind::Hung { limit_ms: 300 },
+        "{failure}"
+    );
     assert!(failure.to_string().contains("reads ("), "{failure}");
-    assert!(failure.bytes().len() >= 3 && failure.bytes()[2] == 0xFF, "{failure}");
+    assert!(
+        failure.bytes().len() >= 3 && failure.bytes()[2] == 0xFF,
+        "{failure}"
+    );
 }
 
 #[test]
@@ -243,7 +261,9 @@ impl Decoder for PerCallLimit {
 
 #[test]
 fn the_raw_bytes_oracle_finds_a_per_call_limit_within_a_few_hundred_inputs() {
-    use proptest::test_runner::{Config, TestCaseError, TestError, TestRng, TestRunner, RngAlgorithm};
+    use proptest::test_runner::{
+        Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
+    };
     let config = Config {
         cases: 300,
         failure_persistence: None,
@@ -271,7 +291,11 @@ fn the_oracle_runs_under_proptest_on_generated_inputs() {
     let failure = Harness::new()
         .persistence(false)
         .split(
-            || LengthDelimitedCodec::builder().length_field_length(1).new_codec(),
+            || {
+                LengthDelimitedCodec::builder()
+                    .length_field_length(1)
+                    .new_codec()
+            },
             PerCallLimit::default,
         )
         .check_oracle(vec(strategies::bodies_of(0..40), 1..4))
@@ -304,8 +328,16 @@ fn a_failure_that_needs_a_read_larger_than_framed_read_says_so() {
         .split(LengthDelimitedCodec::new, Big::default)
         .check_roundtrip(frames())
         .unwrap_err();
-    assert!(failure.to_string().contains("FramedRead::new reads at most"), "{failure}");
-    assert!(failure.to_string().contains("this case passes"), "{failure}");
+    assert!(
+        failure
+            .to_string()
+            .contains("FramedRead::new reads at most"),
+        "{failure}"
+    );
+    assert!(
+        failure.to_string().contains("this case passes"),
+        "{failure}"
+    );
     // FramedRead's sizes: the big frame arrives in reads of 8 KiB.
     Harness::new()
         .persistence(false)

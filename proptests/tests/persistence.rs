@@ -98,7 +98,8 @@ fn a_broken_codec_s_saved_cases_never_fail_a_correct_codec_in_the_same_file() {
     let text = fs::read_to_string(dir.path().join("persistence.framecheck.txt")).unwrap();
     assert!(text.contains("roundtrip "), "{text}");
     assert!(
-        text.lines().all(|l| l.starts_with('#') || !l.contains("Correct")),
+        text.lines()
+            .all(|l| l.starts_with('#') || !l.contains("Correct")),
         "{text}"
     );
 }

@@ -264,7 +264,9 @@ fn correct_text_codec_passes_both_properties() {
     let harness = Harness::new().persistence(false);
     let make = || Text::new(TextBug::None);
     harness.check_roundtrip(make, text_frames()).unwrap();
-    harness.check_truncation_detected(make, text_frames()).unwrap();
+    harness
+        .check_truncation_detected(make, text_frames())
+        .unwrap();
 }
 
 #[test]
@@ -319,8 +321,7 @@ fn raw_text_inputs(bug: TextBug, cases: u32) -> Result<(), Failure> {
     match result {
         Ok(()) => Ok(()),
         Err(TestError::Fail(_, data)) => {
-            Err(framecheck::fuzz::check_input(|| Text::new(bug), &data)
-                .expect_err("fails again"))
+            Err(framecheck::fuzz::check_input(|| Text::new(bug), &data).expect_err("fails again"))
         }
         Err(TestError::Abort(_)) => Err(last.take().expect("a failure")),
     }

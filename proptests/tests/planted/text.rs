@@ -50,9 +50,15 @@ pub enum TextBug {
 pub const TEXT_BUGS: [(&str, TextBug); 6] = [
     ("size limit checked per decode call", TextBug::PerCallLimit),
     ("clean end after a text header", TextBug::CleanEndAfterHead),
-    ("eats a partial header, then misparses", TextBug::EatsPartialHead),
+    (
+        "eats a partial header, then misparses",
+        TextBug::EatsPartialHead,
+    ),
     ("\\r and \\n split across reads", TextBug::CrLfSplit),
-    ("panic on a read ending inside a UTF-8 char", TextBug::PanicsOnSplitUtf8),
+    (
+        "panic on a read ending inside a UTF-8 char",
+        TextBug::PanicsOnSplitUtf8,
+    ),
     ("hang inside decode", TextBug::HangsOnSplitCrLf),
 ];
 
@@ -147,7 +153,10 @@ impl Encoder<String> for Text {
 
     fn encode(&mut self, item: String, dst: &mut BytesMut) -> io::Result<()> {
         if item.len() > LIMIT {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "body over the limit"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "body over the limit",
+            ));
         }
         dst.put_slice(format!("{}\r\n", item.len()).as_bytes());
         dst.put_slice(item.as_bytes());
