@@ -4,7 +4,7 @@
 //! | framework | decoder trait | at end of stream |
 //! |---|---|---|
 //! | tokio-util 0.7 | `tokio_util::codec::Decoder` | `decode_eof` until `Ok(None)`, whatever is buffered; bytes left over are the decoder's business (the default `decode_eof` errs on them) |
-//! | asynchronous-codec 0.7 (feature `asynchronous-codec`) | `asynchronous_codec::Decoder`, wrapped in [`Async`] | `decode` once more; an empty buffer then ends the stream **without** `decode_eof`; otherwise `decode_eof`, and `Ok(None)` with bytes still buffered is an `UnexpectedEof` error made by `FramedRead` itself |
+//! | asynchronous-codec 0.7 (feature `asynchronous-codec`) | `asynchronous_codec::Decoder`, wrapped in `Async` | `decode` once more; an empty buffer then ends the stream **without** `decode_eof`; otherwise `decode_eof`, and `Ok(None)` with bytes still buffered is an `UnexpectedEof` error made by `FramedRead` itself |
 //!
 //! Reads: tokio-util's `FramedRead` reads into its buffer's spare capacity
 //! (8 KiB at first, `reserve(1)` before each read, the buffer growing as
@@ -27,7 +27,8 @@ pub enum EofRule {
 }
 
 /// A decoder the harness can drive: every tokio-util `Decoder`, and
-/// asynchronous-codec decoders wrapped in [`Async`]. Implemented for you.
+/// asynchronous-codec decoders wrapped in `Async` (feature
+/// `asynchronous-codec`). Implemented for you.
 pub trait FrameDecoder {
     /// The decoded item.
     type Item;
@@ -70,7 +71,7 @@ impl<D: tokio_util::codec::Decoder> FrameDecoder for D {
 
 /// An encoder the harness can drive for items of type `I`: every
 /// tokio-util `Encoder<I>`, and asynchronous-codec encoders wrapped in
-/// [`Async`]. Implemented for you.
+/// `Async` (feature `asynchronous-codec`). Implemented for you.
 pub trait FrameEncoder<I> {
     /// The encoder's error.
     type Error: Debug;

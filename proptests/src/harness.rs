@@ -520,7 +520,7 @@ impl<FE, FD, C, M> Target<FE, FD, C, M> {
     /// from `frames`, then bytes overwritten, inserted and cut
     /// ([`crate::fuzz::mutations`]), each decoded whole, in one-byte reads,
     /// cut at the frame ends the whole decode found, and in generated
-    /// reads, all of which must agree ([`crate::fuzz::check_stream`]).
+    /// reads, all of which must agree (the oracle of [`crate::fuzz::check_input`]).
     /// Shrinks the frames and the mutations, then reduces the reads.
     ///
     /// # Errors
