@@ -135,7 +135,11 @@ fn main() {
         let harness = Harness::new().persistence(false);
         let make = || Text::new(TextBug::None);
         text_alarms += usize::from(harness.check_roundtrip(make, text_frames()).is_err());
-        text_alarms += usize::from(harness.check_truncation_detected(make, text_frames()).is_err());
+        text_alarms += usize::from(
+            harness
+                .check_truncation_detected(make, text_frames())
+                .is_err(),
+        );
         text_alarms += usize::from(raw_text(TextBug::None).is_err());
     }
     println!(

@@ -13,17 +13,18 @@ use crate::{
     framework::{FrameDecoder, FrameEncoder},
 };
 
-/// Frames encoded once: each frame's bytes, so a reduction can drop a
-/// frame without encoding anything again.
+/// Frames encoded once, back to back, and where each ends: a reduction
+/// drops a frame by leaving out its bytes, with nothing encoded again.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Pieces {
-    pub(crate) pieces: Vec<Bytes>,
+    stream: Bytes,
+    ends: Vec<usize>,
 }
 
 impl Pieces {
-    /// Encodes `frames` in order with one encoder, keeping each frame's
-    /// bytes. `show(i)` is frame `i`'s `Debug` text, for the report when
-    /// the encoder refuses it.
+    /// Encodes `frames` in order with one encoder from `make_encoder`.
+    /// `show(i)` is frame `i`'s `Debug` text, for the report when the
+    /// encoder refuses it.
     pub(crate) fn encode<E, I>(
         make_encoder: &dyn Fn() -> E,
         frames: impl IntoIterator<Item = I>,
@@ -33,7 +34,7 @@ impl Pieces {
         E: FrameEncoder<I>,
     {
         let mut stream = BytesMut::new();
-        let mut pieces = Vec::new();
+        let mut ends = Vec::new();
         let mut at = 0;
         let mut made = false;
         let result = quietly(|| {
@@ -44,7 +45,7 @@ impl Pieces {
                 if let Err(e) = encoder.encode_frame(frame, &mut stream) {
                     return Err(format!("{e:?}"));
                 }
-                pieces.push(stream.split().freeze());
+                ends.push(stream.len());
             }
             Ok(())
         });
@@ -56,7 +57,12 @@ impl Pieces {
             ));
         }
         let what = match result {
-            Ok(Ok(())) => return Ok(Pieces { pieces }),
+            Ok(Ok(())) => {
+                return Ok(Pieces {
+                    stream: stream.freeze(),
+                    ends,
+                })
+            }
             Ok(Err(error)) => format!("refused it: {error}"),
             Err(panic) => format!("panicked: {panic}"),
         };
@@ -71,19 +77,17 @@ impl Pieces {
         ))
     }
 
-    /// The stream of the frames at `keep` (indices into the pieces), and
-    /// its layout.
+    /// The stream of the frames at `keep` (sorted indices), and its layout.
     pub(crate) fn stream(&self, keep: &[usize]) -> (Bytes, Layout) {
-        if let ([only], true) = (keep, keep.len() == self.pieces.len()) {
-            let piece = self.pieces[*only].clone();
-            let len = piece.len();
-            return (piece, Layout::new(vec![len]));
+        if keep.len() == self.ends.len() {
+            return (self.stream.clone(), Layout::new(self.ends.clone()));
         }
-        let total = keep.iter().map(|&k| self.pieces[k].len()).sum();
+        let start = |k: usize| if k == 0 { 0 } else { self.ends[k - 1] };
+        let total = keep.iter().map(|&k| self.ends[k] - start(k)).sum();
         let mut stream = BytesMut::with_capacity(total);
         let mut ends = Vec::with_capacity(keep.len());
         for &k in keep {
-            stream.extend_from_slice(&self.pieces[k]);
+            stream.extend_from_slice(&self.stream[start(k)..self.ends[k]]);
             ends.push(stream.len());
         }
         (stream.freeze(), Layout::new(ends))
@@ -91,9 +95,9 @@ impl Pieces {
 }
 
 /// Longest prefix of a frame the probe feeds one byte at a time.
-const PROBE_BYTES: usize = 4096;
+pub(crate) const PROBE_BYTES: usize = 4096;
 /// Frames probed; later ones are described by their encoded length alone.
-const PROBE_FRAMES: usize = 64;
+pub(crate) const PROBE_FRAMES: usize = 64;
 
 /// Where each frame's header ends, as the decoder shows it: the number of
 /// bytes it consumed (took out of its buffer) while still waiting for the
@@ -108,7 +112,7 @@ pub(crate) fn probe_heads<D: FrameDecoder>(
     stream: &[u8],
     layout: &Layout,
 ) -> Heads {
-    let mut heads: Heads = (0..layout.frames())
+    let heads: Heads = (0..layout.frames())
         .map(|i| {
             if i >= PROBE_FRAMES {
                 return None;
@@ -116,6 +120,12 @@ pub(crate) fn probe_heads<D: FrameDecoder>(
             probe_head(make, &stream[layout.start(i)..layout.end(i)], PROBE_BYTES)
         })
         .collect();
+    fill_header_only(heads, layout)
+}
+
+/// `heads` with frames of an empty body filled in: when every header seen
+/// has the same length, a frame that long is all header.
+pub(crate) fn fill_header_only(mut heads: Heads, layout: &Layout) -> Heads {
     // A frame with an empty body shows no header by itself; when every
     // header seen has the same length and this frame is that long, it is
     // all header.
@@ -139,15 +149,39 @@ pub(crate) fn probe_head<D: FrameDecoder>(
     frame: &[u8],
     bytes: usize,
 ) -> Option<usize> {
-    quietly(|| probe_all_but_last(make(), frame).or_else(|| probe_bytewise(make(), frame, bytes)))
+    let mut buf = BytesMut::new();
+    quietly(|| {
+        probe_all_but_last(make(), frame, &mut buf).or_else(|| {
+            (bytes > 0)
+                .then(|| probe_bytewise(make(), frame, bytes))
+                .flatten()
+        })
+    })
+    .ok()
+    .flatten()
+}
+
+/// As [`probe_head`], one call with the frame less its last byte only,
+/// into a reused buffer.
+pub(crate) fn probe_head_once<D: FrameDecoder>(
+    make: &dyn Fn() -> D,
+    frame: &[u8],
+    buf: &mut BytesMut,
+) -> Option<usize> {
+    quietly(|| probe_all_but_last(make(), frame, buf))
         .ok()
         .flatten()
 }
 
-fn probe_all_but_last<D: FrameDecoder>(mut decoder: D, bytes: &[u8]) -> Option<usize> {
+fn probe_all_but_last<D: FrameDecoder>(
+    mut decoder: D,
+    bytes: &[u8],
+    buf: &mut BytesMut,
+) -> Option<usize> {
     let prefix = bytes.len().checked_sub(1)?;
-    let mut buf = BytesMut::from(&bytes[..prefix]);
-    match decoder.decode_frame(&mut buf) {
+    buf.clear();
+    buf.extend_from_slice(&bytes[..prefix]);
+    match decoder.decode_frame(buf) {
         // Something consumed, something left: a header was taken.
         Ok(None) if buf.len() < prefix && !buf.is_empty() => Some(prefix - buf.len()),
         _ => None,

@@ -283,6 +283,17 @@ impl Point {
     }
 }
 
+/// Marks in `want` (one flag per frame) the frames whose header end
+/// resolving `cut` needs.
+pub(crate) fn mark_head_frames(cut: &Cut, want: &mut [bool]) {
+    let n = want.len();
+    match cut {
+        Cut::At(Point::AfterHead { frame, .. }) if n > 0 => want[usize::from(*frame) % n] = true,
+        Cut::HeadEnds { .. } => want.iter_mut().for_each(|w| *w = true),
+        _ => {}
+    }
+}
+
 impl Chunking {
     /// Whether resolving this chunking needs the frames' header ends
     /// ([`Layout::with_heads`]).

@@ -33,9 +33,8 @@ use proptest::{collection::vec, prelude::*};
 use tokio_util::codec::Decoder;
 
 use crate::{
-    case::probe_heads,
     chunk::{Chunking, Cut, Layout},
-    drive::{ReadLimit, Stop},
+    drive::{feed, ReadLimit, Run, Stop},
     failure::{frames, reads_in_frame, Context, Failure, FailureKind, Property},
     framework::FrameDecoder,
     reduce,
@@ -181,7 +180,7 @@ fn standard_chunkings() -> [Chunking; 2] {
 
 /// The oracle on one stream: one read against one-byte reads, against
 /// cuts at the boundaries the whole decode found, and against `chunking`
-/// (when it has cuts).
+/// (when it has cuts). The whole decode runs once.
 pub(crate) fn check_with<I, E, D>(
     spec: &Spec<'_, I, E, D>,
     stream: &[u8],
@@ -192,11 +191,11 @@ where
     D::Item: PartialEq + Debug,
     D::Error: Debug,
 {
-    let stream = Bytes::copy_from_slice(stream);
+    let whole = whole_run(spec, stream)?;
     let [bytewise, boundaries] = standard_chunkings();
     let extra = (!chunking.cuts().is_empty()).then_some(chunking);
     for c in extra.into_iter().chain([&bytewise, &boundaries]) {
-        pair(spec, &stream, c)?;
+        compare(spec, stream, &whole, c)?;
     }
     Ok(())
 }
@@ -204,7 +203,7 @@ where
 /// One read against the reads of `chunking`.
 pub(crate) fn pair<I, E, D>(
     spec: &Spec<'_, I, E, D>,
-    stream: &Bytes,
+    stream: &[u8],
     chunking: &Chunking,
 ) -> Result<(), Failure>
 where
@@ -212,8 +211,49 @@ where
     D::Item: PartialEq + Debug,
     D::Error: Debug,
 {
+    let whole = whole_run(spec, stream)?;
+    compare(spec, stream, &whole, chunking)
+}
+
+/// Feeds `stream` to a fresh decoder: in line when the spec has no worker
+/// (no copy of the input), else on the worker.
+fn run_on<I, E, D: FrameDecoder>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &[u8],
+    read_ends: &[usize],
+) -> Option<Run<D::Item, D::Error>> {
     let max_items = stream.len() + 1;
-    let Some(whole) = spec.feed(stream, &[], ReadLimit::Unlimited, max_items) else {
+    match spec.offload {
+        None => {
+            let mut decoder = (spec.decoder)();
+            Some(feed(
+                &mut decoder,
+                stream,
+                read_ends,
+                ReadLimit::Unlimited,
+                max_items,
+            ))
+        }
+        Some(_) => spec.feed(
+            &Bytes::copy_from_slice(stream),
+            read_ends,
+            ReadLimit::Unlimited,
+            max_items,
+        ),
+    }
+}
+
+/// The whole stream in one read, and the frame ends it showed.
+pub(crate) struct Whole<T, E> {
+    run: Run<T, E>,
+    layout: Layout,
+}
+
+fn whole_run<I, E, D: FrameDecoder>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &[u8],
+) -> Result<Whole<D::Item, D::Error>, Failure> {
+    let Some(run) = run_on(spec, stream, &[]) else {
         return Err(hung(
             spec,
             stream,
@@ -224,21 +264,40 @@ where
     };
     // Frame ends as the decoder consumed them, then the unconsumed tail as
     // one more "frame", so cuts aim inside it too.
-    let mut ends = Vec::with_capacity(whole.consumed.len() + 1);
+    let mut ends = Vec::with_capacity(run.consumed.len() + 1);
     let mut last = 0;
-    for &c in &whole.consumed {
+    for &c in &run.consumed {
         last = c.clamp(last, stream.len());
         ends.push(last);
     }
     if last < stream.len() {
         ends.push(stream.len());
     }
-    let layout = Layout::new(ends);
+    Ok(Whole {
+        run,
+        layout: Layout::new(ends),
+    })
+}
+
+/// The whole run against the reads of `chunking`.
+fn compare<I, E, D>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &[u8],
+    whole: &Whole<D::Item, D::Error>,
+    chunking: &Chunking,
+) -> Result<(), Failure>
+where
+    D: FrameDecoder,
+    D::Item: PartialEq + Debug,
+    D::Error: Debug,
+{
+    let Whole { run: whole, layout } = whole;
+    let layout = layout.clone();
     let read_ends = chunking.read_ends(&layout);
     let chunked = if matches!(whole.stop, Stop::Panic { .. } | Stop::Runaway { .. }) {
         None
     } else {
-        match spec.feed(stream, &read_ends, ReadLimit::Unlimited, max_items) {
+        match run_on(spec, stream, &read_ends) {
             Some(run) => Some(run),
             None => return Err(hung(spec, stream, &read_ends, chunking, Property::Oracle)),
         }
@@ -261,7 +320,7 @@ where
         }
     }
 
-    let heads = probe_heads(spec.decoder, stream, &layout);
+    let heads = spec.heads(stream, &layout);
     let one_read = texts(&whole.items);
     let Some(chunked) = chunked else {
         let ctx = Context {
@@ -276,7 +335,7 @@ where
         let body = format!(
             "in one read of {} bytes\n{}",
             stream.len(),
-            ctx.body(&whole, "before", &one_read, &one_read, &|_| true)
+            ctx.body(whole, "before", &one_read, &one_read, &|_| true)
         );
         return Err(Failure::new(kind, headline, body)
             .with_chunking(&Chunking::whole())
@@ -424,7 +483,9 @@ fn inline_spec<'a, D: FrameDecoder>(
         merge: None,
         limit: ReadLimit::Unlimited,
         offload: None,
+        probe: None,
         time_limit: std::time::Duration::ZERO,
+        blind: std::cell::Cell::new(0),
     }
 }
 

@@ -128,7 +128,10 @@ impl Harness {
     /// The longest one case's decoding may take before it is reported as
     /// [`FailureKind::Hung`] (default [`DEFAULT_TIME_LIMIT`]). Decoding runs
     /// on a worker thread; a hung thread cannot be killed and is left
-    /// behind until the test process exits.
+    /// behind until the test process exits. `Duration::ZERO` turns the
+    /// limit off: decoding runs on the calling thread (no hand-over to a
+    /// worker per case, so faster), and a decoder that hangs hangs the
+    /// test.
     #[must_use]
     pub fn time_limit(mut self, limit: Duration) -> Self {
         self.time_limit = Some(limit);
@@ -393,13 +396,22 @@ impl<FE, FD, C, M> Target<FE, FD, C, M> {
         C: Compare<D::Item, I>,
         M: MergeItems<D::Item>,
     {
-        let worker = Worker::<D>::start(self.harness.case_time_limit());
+        let limit = self.harness.case_time_limit();
+        let worker = (!limit.is_zero())
+            .then(|| Worker::<D>::start(limit))
+            .flatten();
         let offload = |d: D, s, e, l, m| match &worker {
             Some(w) => w.feed(d, s, e, l, m),
             None => {
                 let mut d = d;
                 Some(crate::drive::feed(&mut d, &s, &e, l, m))
             }
+        };
+        let probe = |frame, bytes| {
+            let w = worker.as_ref()?;
+            let first = crate::drive::quietly(&self.decoder).ok()?;
+            let second = crate::drive::quietly(&self.decoder).ok()?;
+            w.probe(first, second, frame, bytes)
         };
         let same = |d: &D::Item, s: &I| self.compare.same(d, s);
         let merge = |a: &mut D::Item, b: D::Item| self.merge.merge(a, b);
@@ -409,8 +421,10 @@ impl<FE, FD, C, M> Target<FE, FD, C, M> {
             same: &same,
             merge: self.merge.merges().then_some(&merge as _),
             limit: self.harness.read_limit,
-            offload: Some(&offload),
+            offload: worker.is_some().then_some(&offload as _),
+            probe: worker.is_some().then_some(&probe as _),
             time_limit: self.harness.case_time_limit(),
+            blind: std::cell::Cell::new(0),
         };
         f(&spec)
     }
@@ -560,12 +574,13 @@ impl<FE, FD, C, M> Target<FE, FD, C, M> {
         I: Debug,
         S: Strategy<Value = Vec<I>>,
     {
-        let caller = Location::caller();
-        self.with_spec(|spec| Verdicts {
-            roundtrip: self.harness.run_roundtrip(caller, spec, &frames),
-            truncation: self.harness.run_truncation(caller, spec, &frames),
-            oracle: self.harness.run_oracle(caller, spec, &frames),
-        })
+        // Each property on its own worker: a hang in one does not stop
+        // the others.
+        Verdicts {
+            roundtrip: self.check_roundtrip(&frames),
+            truncation: self.check_truncation(&frames),
+            oracle: self.check_oracle(&frames),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use crate::TestableCodec;
 use crate::{
-    case::{probe_head, Pieces},
+    case::Pieces,
     chunk::{Chunking, Layout},
     drive::{ReadLimit, Run, Stop, FRAMED_READ_CAPACITY},
     failure::{reads_in_frame, reads_line, Context, Failure, FailureKind, Property},
@@ -58,7 +58,9 @@ where
         merge: None,
         limit: ReadLimit::Unlimited,
         offload: None,
+        probe: None,
         time_limit: std::time::Duration::ZERO,
+        blind: std::cell::Cell::new(0),
     };
     let pieces = Pieces::encode(&make_codec, frames.iter().cloned(), &|i| {
         format!("{:?}", frames[i])
@@ -86,10 +88,10 @@ where
     D::Error: Debug,
 {
     let probed;
-    let layout = if chunking.needs_heads() && layout.frames() > 0 && layout.head(0).is_none() {
+    let layout = if chunking.needs_heads() && layout.frames() > 0 {
         probed = layout
             .clone()
-            .with_heads(probe_heads_for_cuts(spec.decoder, stream, layout));
+            .with_heads(spec.heads_for_cuts(stream, layout, chunking.cuts()));
         &probed
     } else {
         layout
@@ -198,27 +200,6 @@ pub(crate) struct Outcome<D: FrameDecoder> {
     pub(crate) first_bad: Option<usize>,
     pub(crate) passed: bool,
     pub(crate) largest: usize,
-}
-
-/// Bytes of each frame fed one at a time to find its header end when a
-/// generated cut aims there (reports probe further).
-const CUT_PROBE_BYTES: usize = 512;
-
-/// Header ends for aiming cuts: cheaper than a report's probe.
-pub(crate) fn probe_heads_for_cuts<D: FrameDecoder>(
-    make: &dyn Fn() -> D,
-    stream: &[u8],
-    layout: &Layout,
-) -> Vec<Option<usize>> {
-    (0..layout.frames().min(64))
-        .map(|i| {
-            probe_head(
-                make,
-                &stream[layout.start(i)..layout.end(i)],
-                CUT_PROBE_BYTES,
-            )
-        })
-        .collect()
 }
 
 /// The report line about read sizes: a failing case with a read larger

@@ -6,11 +6,13 @@
 
 use std::{fmt::Debug, time::Duration};
 
-use bytes::Bytes;
+use std::cell::Cell;
+
+use bytes::{Bytes, BytesMut};
 
 use crate::{
-    case::probe_heads,
-    chunk::Layout,
+    case::{fill_header_only, probe_head, probe_head_once, probe_heads, PROBE_BYTES, PROBE_FRAMES},
+    chunk::{mark_head_frames, Cut, Layout},
     drive::{feed, quietly, ReadLimit, Run, Stop, When},
     failure::Heads,
     framework::FrameDecoder,
@@ -26,6 +28,10 @@ pub(crate) type Offload<'a, D> =
         usize,
     ) -> Option<Run<<D as FrameDecoder>::Item, <D as FrameDecoder>::Error>>;
 
+/// Probing a frame's header end on a worker thread: `(frame, bytes one at
+/// a time)`, `None` when the time limit passed.
+pub(crate) type OffloadProbe<'a> = &'a dyn Fn(Bytes, usize) -> Option<Option<usize>>;
+
 /// Merges `next` into `item` (returns `None`), or gives it back.
 pub(crate) type Merge<'a, T> = &'a dyn Fn(&mut T, T) -> Option<T>;
 
@@ -37,8 +43,21 @@ pub(crate) struct Spec<'a, I, E, D: FrameDecoder> {
     pub(crate) merge: Option<Merge<'a, D::Item>>,
     pub(crate) limit: ReadLimit,
     pub(crate) offload: Option<Offload<'a, D>>,
+    /// Probes on the worker (with `offload`).
+    pub(crate) probe: Option<OffloadProbe<'a>>,
     pub(crate) time_limit: Duration,
+    /// Cut probes in a row in which one-byte feeding showed no header
+    /// end: past [`BLIND_PROBES`], only the one-call probe runs.
+    pub(crate) blind: Cell<u32>,
 }
+
+/// Cut probes without a header seen one byte at a time, after which the
+/// decoder is taken to show none that way (as `LinesCodec`).
+const BLIND_PROBES: u32 = 16;
+
+/// Bytes of each frame fed one at a time to find its header end when a
+/// generated cut aims there (reports probe further).
+const CUT_PROBE_BYTES: usize = 512;
 
 impl<I, E, D: FrameDecoder> Spec<'_, I, E, D> {
     /// Feeds `stream` to a fresh decoder: on the worker when there is one
@@ -122,9 +141,65 @@ impl<I, E, D: FrameDecoder> Spec<'_, I, E, D> {
         got.iter().zip(want).position(|(g, w)| !(self.same)(g, w))
     }
 
-    /// Each frame's header end, as the decoder shows it.
+    /// Header ends for aiming cuts: cheaper than a report's probe (a
+    /// reused buffer, one byte at a time only while that has shown
+    /// something lately).
+    /// Only the frames the cuts aim at are probed.
+    pub(crate) fn heads_for_cuts(
+        &self,
+        stream: &[u8],
+        layout: &Layout,
+        cuts: &[Cut],
+    ) -> Vec<Option<usize>> {
+        let mut want = vec![false; layout.frames().min(64)];
+        for cut in cuts {
+            mark_head_frames(cut, &mut want);
+        }
+        let mut buf = BytesMut::new();
+        let bytewise = self.blind.get() < BLIND_PROBES;
+        let mut seen = false;
+        let heads = (0..want.len())
+            .map(|i| {
+                if !want[i] {
+                    return None;
+                }
+                let frame = &stream[layout.start(i)..layout.end(i)];
+                if let Some(probe) = self.probe {
+                    let bytes = if bytewise { CUT_PROBE_BYTES } else { 0 };
+                    let head = probe(Bytes::copy_from_slice(frame), bytes).flatten();
+                    seen |= head.is_some();
+                    return head;
+                }
+                let head = probe_head_once(self.decoder, frame, &mut buf).or_else(|| {
+                    bytewise
+                        .then(|| probe_head(self.decoder, frame, CUT_PROBE_BYTES))
+                        .flatten()
+                });
+                seen |= head.is_some();
+                head
+            })
+            .collect();
+        if bytewise {
+            self.blind.set(if seen { 0 } else { self.blind.get() + 1 });
+        }
+        heads
+    }
+
+    /// Each frame's header end, as the decoder shows it (for a report; on
+    /// the worker when there is one, so that a hang is not waited for).
     pub(crate) fn heads(&self, stream: &[u8], layout: &Layout) -> Heads {
-        probe_heads(self.decoder, stream, layout)
+        match self.probe {
+            Some(probe) => {
+                let heads = (0..layout.frames().min(PROBE_FRAMES))
+                    .map(|i| {
+                        let frame = Bytes::copy_from_slice(&stream[layout.start(i)..layout.end(i)]);
+                        probe(frame, PROBE_BYTES).flatten()
+                    })
+                    .collect();
+                fill_header_only(heads, layout)
+            }
+            None => probe_heads(self.decoder, stream, layout),
+        }
     }
 }
 

@@ -9,11 +9,11 @@ use bytes::Bytes;
 use crate::TestableCodec;
 use crate::{
     case::Pieces,
-    chunk::{Chunking, Layout, Point},
+    chunk::{Chunking, Cut, Layout, Point},
     drive::{ReadLimit, Run, Stop, When, FRAMED_READ_CAPACITY},
     failure::{self, locate, Context, Failure, FailureKind, Property},
     framework::FrameDecoder,
-    roundtrip::{hung, limit_note, probe_heads_for_cuts, Outcome},
+    roundtrip::{hung, limit_note, Outcome},
     spec::{texts, Spec},
 };
 
@@ -67,7 +67,9 @@ where
         merge: None,
         limit: ReadLimit::Unlimited,
         offload: None,
+        probe: None,
         time_limit: std::time::Duration::ZERO,
+        blind: std::cell::Cell::new(0),
     };
     let pieces = Pieces::encode(&make_codec, frames.iter().cloned(), &|i| {
         format!("{:?}", frames[i])
@@ -96,13 +98,12 @@ where
     D::Error: Debug,
 {
     let probed;
-    let layout = if (cut.needs_heads() || chunking.needs_heads())
-        && layout.frames() > 0
-        && layout.head(0).is_none()
-    {
+    let layout = if (cut.needs_heads() || chunking.needs_heads()) && layout.frames() > 0 {
+        let mut cuts = chunking.cuts().to_vec();
+        cuts.push(Cut::At(*cut));
         probed = layout
             .clone()
-            .with_heads(probe_heads_for_cuts(spec.decoder, stream, layout));
+            .with_heads(spec.heads_for_cuts(stream, layout, &cuts));
         &probed
     } else {
         layout

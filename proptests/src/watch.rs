@@ -12,22 +12,39 @@ use std::{
 use bytes::Bytes;
 
 use crate::{
+    case::probe_head,
     drive::{feed, ReadLimit, Run},
     framework::FrameDecoder,
 };
 
-struct Job<D> {
-    decoder: D,
-    stream: Bytes,
-    read_ends: Vec<usize>,
-    limit: ReadLimit,
-    max_items: usize,
+enum Job<D> {
+    /// Feed a stream ([`crate::drive::feed`]).
+    Feed {
+        decoder: D,
+        stream: Bytes,
+        read_ends: Vec<usize>,
+        limit: ReadLimit,
+        max_items: usize,
+    },
+    /// Find a frame's header end ([`crate::case::probe_head`] with two
+    /// fresh decoders; `bytes == 0`: one call only).
+    Probe {
+        first: D,
+        second: D,
+        frame: Bytes,
+        bytes: usize,
+    },
+}
+
+enum Done<T, E> {
+    Fed(Run<T, E>),
+    Probed(Option<usize>),
 }
 
 /// One worker thread for one property run.
 pub(crate) struct Worker<D: FrameDecoder> {
     jobs: Option<Sender<Job<D>>>,
-    done: Receiver<Run<D::Item, D::Error>>,
+    done: Receiver<Done<D::Item, D::Error>>,
     time_limit: Duration,
     hung: Cell<bool>,
 }
@@ -46,15 +63,32 @@ where
         std::thread::Builder::new()
             .name("framecheck-decoder".to_owned())
             .spawn(move || {
-                for mut job in inbox {
-                    let run = feed(
-                        &mut job.decoder,
-                        &job.stream,
-                        &job.read_ends,
-                        job.limit,
-                        job.max_items,
-                    );
-                    if outbox.send(run).is_err() {
+                for job in inbox {
+                    let done = match job {
+                        Job::Feed {
+                            mut decoder,
+                            stream,
+                            read_ends,
+                            limit,
+                            max_items,
+                        } => Done::Fed(feed(&mut decoder, &stream, &read_ends, limit, max_items)),
+                        Job::Probe {
+                            first,
+                            second,
+                            frame,
+                            bytes,
+                        } => {
+                            let decoders = std::cell::RefCell::new([Some(first), Some(second)]);
+                            let make = || {
+                                let mut d = decoders.borrow_mut();
+                                d[0].take()
+                                    .or_else(|| d[1].take())
+                                    .expect("two probes at most")
+                            };
+                            Done::Probed(probe_head(&make, &frame, bytes))
+                        }
+                    };
+                    if outbox.send(done).is_err() {
                         break;
                     }
                 }
@@ -78,19 +112,45 @@ where
         limit: ReadLimit,
         max_items: usize,
     ) -> Option<Run<D::Item, D::Error>> {
-        if self.hung.get() {
-            return None;
-        }
-        let job = Job {
+        match self.run(Job::Feed {
             decoder,
             stream,
             read_ends,
             limit,
             max_items,
-        };
+        })? {
+            Done::Fed(run) => Some(run),
+            Done::Probed(_) => None,
+        }
+    }
+
+    /// A frame's header end, probed on the worker with two fresh decoders
+    /// (`None` when the probe did not finish within the time limit).
+    pub(crate) fn probe(
+        &self,
+        first: D,
+        second: D,
+        frame: Bytes,
+        bytes: usize,
+    ) -> Option<Option<usize>> {
+        match self.run(Job::Probe {
+            first,
+            second,
+            frame,
+            bytes,
+        })? {
+            Done::Probed(head) => Some(head),
+            Done::Fed(_) => None,
+        }
+    }
+
+    fn run(&self, job: Job<D>) -> Option<Done<D::Item, D::Error>> {
+        if self.hung.get() {
+            return None;
+        }
         self.jobs.as_ref()?.send(job).ok()?;
         match self.done.recv_timeout(self.time_limit) {
-            Ok(run) => Some(run),
+            Ok(done) => Some(done),
             Err(_) => {
                 self.hung.set(true);
                 None

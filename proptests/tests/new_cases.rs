@@ -363,3 +363,80 @@ fn check_all_reports_each_property_and_only_picks_one_kind() {
         .check_truncation_detected(LengthDelimitedCodec::new, strategies::byte_frames());
     assert!(panics_only.is_ok(), "{panics_only:?}");
 }
+
+#[test]
+fn a_headline_never_says_cut_when_nothing_was() {
+    /// Errs at every end of stream, even a clean one.
+    struct ErrsAtEnd(LengthDelimitedCodec);
+    impl Decoder for ErrsAtEnd {
+        type Item = BytesMut;
+        type Error = io::Error;
+        fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<BytesMut>> {
+            self.0.decode(src)
+        }
+        fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<BytesMut>> {
+            match self.0.decode(src)? {
+                Some(item) => Ok(Some(item)),
+                None => Err(io::Error::other("always")),
+            }
+        }
+    }
+    impl Encoder<Bytes> for ErrsAtEnd {
+        type Error = io::Error;
+        fn encode(&mut self, item: Bytes, dst: &mut BytesMut) -> io::Result<()> {
+            self.0.encode(item, dst)
+        }
+    }
+    let frames = vec![Bytes::from_static(b"abcd")];
+    let end = framecheck::chunk::Point::BeforeEnd { frame: 0, back: 0 };
+    let make = || ErrsAtEnd(LengthDelimitedCodec::new());
+    let failure = framecheck::truncation_case(make, &frames, &end, &Chunking::whole()).unwrap_err();
+    assert!(
+        failure
+            .headline()
+            .starts_with("the whole 8-byte stream (nothing cut)"),
+        "{failure}"
+    );
+    assert!(!failure.headline().contains("cut at byte"), "{failure}");
+}
+
+#[test]
+fn a_decoder_with_a_private_buffer_is_not_given_a_header() {
+    /// Takes every byte into its own buffer; a frame is 7 bytes; the
+    /// second frame comes out wrong when a read splits it.
+    #[derive(Default)]
+    struct Private(Vec<u8>, usize);
+    impl Decoder for Private {
+        type Item = Vec<u8>;
+        type Error = io::Error;
+        fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Vec<u8>>> {
+            let take = src.len().min(7 - self.0.len());
+            self.0.extend_from_slice(&src.split_to(take));
+            if self.0.len() < 7 {
+                return Ok(None);
+            }
+            self.1 += 1;
+            let mut frame = std::mem::take(&mut self.0);
+            if self.1 == 2 && take < 7 {
+                frame[6] ^= 1;
+            }
+            Ok(Some(frame))
+        }
+    }
+    impl Encoder<Vec<u8>> for Private {
+        type Error = io::Error;
+        fn encode(&mut self, item: Vec<u8>, dst: &mut BytesMut) -> io::Result<()> {
+            dst.put_slice(&item);
+            Ok(())
+        }
+    }
+    let frames = vec(vec(any::<u8>(), 7..=7), 2..4);
+    let failure = Harness::new()
+        .persistence(false)
+        .codec(Private::default)
+        .check_roundtrip(frames)
+        .unwrap_err();
+    let report = failure.to_string();
+    assert!(!report.contains("header"), "{report}");
+    assert!(report.contains("-byte encoding"), "{report}");
+}
