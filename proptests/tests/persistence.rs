@@ -103,3 +103,39 @@ fn a_broken_codec_s_saved_cases_never_fail_a_correct_codec_in_the_same_file() {
         "{text}"
     );
 }
+
+#[test]
+fn check_forms_print_nothing_even_when_they_save_a_case() {
+    // In a child process (this test binary again, this test only, output
+    // not captured), so that anything printed can be seen.
+    if let Ok(dir) = std::env::var("FRAMECHECK_PRINT_CHILD") {
+        let failure = Harness::new().regressions_dir(&dir).check_roundtrip(
+            || Planted::new(Bug::ClearsAfterFrame, 4),
+            strategies::byte_frames(),
+        );
+        assert!(failure.is_err());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "check_forms_print_nothing_even_when_they_save_a_case",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("FRAMECHECK_PRINT_CHILD", dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !text.contains("proptest") && !text.contains("Saving"),
+        "{text}"
+    );
+    assert!(dir.path().join("persistence.framecheck.txt").is_file());
+}
