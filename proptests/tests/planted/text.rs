@@ -88,10 +88,13 @@ impl Decoder for Text {
             let _ = std::str::from_utf8(src).unwrap();
         }
         if self.body.is_none() {
+            // The digits are checked against their limit whether or not
+            // the line's end has arrived: the same verdict in any reads.
+            let digits_seen = src.iter().position(|&b| b == b'\r').unwrap_or(src.len());
+            if digits_seen > MAX_HEAD - 2 {
+                return Err(invalid("header line too long"));
+            }
             let Some(cr) = src.iter().position(|&b| b == b'\r') else {
-                if src.len() > MAX_HEAD {
-                    return Err(invalid("header line too long"));
-                }
                 if self.bug == TextBug::EatsPartialHead && !src.is_empty() {
                     src.advance(src.len());
                 }
