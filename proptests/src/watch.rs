@@ -5,7 +5,7 @@
 
 use std::{
     cell::Cell,
-    sync::mpsc::{self, Receiver, Sender},
+    sync::mpsc::{self, Receiver, Sender, TryRecvError},
     time::Duration,
 };
 
@@ -41,6 +41,22 @@ enum Done<T, E> {
     Probed(Option<usize>),
 }
 
+/// Times each side yields, polling, before it sleeps on its channel.
+const YIELDS: u32 = 64;
+
+/// The next job: polled a few times (cases come back to back), then waited
+/// for; `None` when the property run is over.
+fn next<T>(inbox: &Receiver<T>) -> Option<T> {
+    for _ in 0..YIELDS {
+        match inbox.try_recv() {
+            Ok(job) => return Some(job),
+            Err(TryRecvError::Empty) => std::thread::yield_now(),
+            Err(TryRecvError::Disconnected) => return None,
+        }
+    }
+    inbox.recv().ok()
+}
+
 /// One worker thread for one property run.
 pub(crate) struct Worker<D: FrameDecoder> {
     jobs: Option<Sender<Job<D>>>,
@@ -63,7 +79,7 @@ where
         std::thread::Builder::new()
             .name("framecheck-decoder".to_owned())
             .spawn(move || {
-                for job in inbox {
+                while let Some(job) = next(&inbox) {
                     let done = match job {
                         Job::Feed {
                             mut decoder,
@@ -149,6 +165,15 @@ where
             return None;
         }
         self.jobs.as_ref()?.send(job).ok()?;
+        // Most cases take microseconds: yield a few times before sleeping
+        // on the channel (a sleep and a wake-up cost far more per case).
+        for _ in 0..YIELDS {
+            match self.done.try_recv() {
+                Ok(done) => return Some(done),
+                Err(TryRecvError::Empty) => std::thread::yield_now(),
+                Err(TryRecvError::Disconnected) => return None,
+            }
+        }
         match self.done.recv_timeout(self.time_limit) {
             Ok(done) => Some(done),
             Err(_) => {
