@@ -84,6 +84,7 @@ fn its_framed_read_ends_cleanly_after_a_length_it_took() {
     // buffer is empty at the end: the error in decode_eof never runs. The
     // same decoder under tokio-util's rule would be fine.
     let failure = Harness::new()
+        .persistence(false)
         .codec(|| Async(Chunked::default()))
         .check_truncation(frames())
         .unwrap_err();

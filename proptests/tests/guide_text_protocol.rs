@@ -89,6 +89,7 @@ fn a_result_constructor_goes_through_ok_or_panic() {
 #[test]
 fn a_clean_end_right_after_the_text_header_is_found() {
     let failure = Harness::new()
+        .persistence(false)
         .codec(framecheck::ok_or_panic(|| Http::new(4096)))
         .check_truncation(bodies())
         .unwrap_err();
