@@ -22,6 +22,12 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test --workspace"
 cargo test --workspace
 
+# framecheck's asynchronous-codec support is behind a feature: its model
+# of that crate's FramedRead, checked against the real one, and the guide.
+step "cargo test -p framecheck --features asynchronous-codec --lib --test guide_async_codec"
+cargo clippy -p framecheck --all-targets --features asynchronous-codec -- -D warnings
+cargo test -p framecheck --features asynchronous-codec --lib --test guide_async_codec
+
 step "RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps"
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
 

@@ -51,7 +51,7 @@ use proptest::{
 use tokio_util::codec::Decoder;
 
 use crate::{
-    case::encode_all,
+    case::Pieces,
     chunk::{chunkings, points, Chunking, Layout, Point},
     drive::quietly,
     failure::{Failure, FailureKind},
@@ -779,7 +779,11 @@ where
     C: TestableCodec<I>,
     I: Clone + Debug,
 {
-    let (encoded, layout) = encode_all(&mut make_codec(), frames)?;
+    let pieces = Pieces::encode(make_codec, frames.iter().cloned(), &|i| {
+        format!("{:?}", frames[i])
+    })?;
+    let all: Vec<usize> = (0..frames.len()).collect();
+    let (encoded, layout) = pieces.stream(&all);
     let mut ends = Vec::new();
     let found = hostile.magnitudes().find_map(|hostile| {
         let stream = hostile.apply(&encoded, &layout);
@@ -841,7 +845,10 @@ impl Harness {
             return Err(not_installed());
         }
         let bound = self.alloc;
-        let (mut runner, _) = self.runner(Location::caller(), "alloc");
+        let (mut runner, _) = self.runner(
+            Location::caller(),
+            format!("alloc {}", std::any::type_name::<C>()),
+        );
         let case = |(frames, hostile, chunking): &(Vec<I>, Hostile, Chunking)| {
             frames_case(&make_codec, frames, hostile, chunking, bound)
         };

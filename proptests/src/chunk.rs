@@ -22,9 +22,10 @@
 //!
 //! [`chunkings`] is the proptest strategy the harness uses; it aims where
 //! decoders break without knowing the format: every offset among each
-//! frame's first bytes (where any header is), frame boundaries and one byte
-//! either side, one-byte reads, everything in one read (several frames
-//! merged), and uniform random cuts.
+//! frame's first bytes (where any header is), where each frame's header
+//! ends as the decoder shows it (a variable-length text header included),
+//! frame boundaries and one byte either side, one-byte reads, everything
+//! in one read (several frames merged), and uniform random cuts.
 
 use std::{fmt, str::FromStr};
 
@@ -55,6 +56,18 @@ pub enum Point {
         /// Position, in 65536ths of the stream's length.
         at: u16,
     },
+    /// `shift` bytes from where frame `frame`'s header ends, as the decoder
+    /// shows it (the bytes it consumes before the body arrives: learned by
+    /// feeding it the frame, see [`Layout::with_heads`]); clamped to the
+    /// frame. A frame whose header end is unknown (a decoder that consumes
+    /// nothing early, as `LinesCodec`) is taken as all header: the point is
+    /// `shift` bytes from its end.
+    AfterHead {
+        /// Frame index, modulo the number of frames.
+        frame: u16,
+        /// Bytes after (positive) or before (negative) the header's end.
+        shift: i8,
+    },
 }
 
 /// One or more places where a read ends.
@@ -80,6 +93,12 @@ pub enum Cut {
     Every {
         /// Read size.
         step: u16,
+    },
+    /// A read ends at every frame's header end (see [`Point::AfterHead`])
+    /// moved by `shift` bytes.
+    HeadEnds {
+        /// Bytes after (positive) or before (negative) each header's end.
+        shift: i8,
     },
 }
 
@@ -111,6 +130,9 @@ pub struct Chunking {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Layout {
     ends: Vec<usize>,
+    /// Each frame's header length as the decoder showed it (empty: not
+    /// probed).
+    heads: Vec<Option<usize>>,
 }
 
 impl Layout {
@@ -124,7 +146,33 @@ impl Layout {
             ends.windows(2).all(|w| w[0] <= w[1]),
             "frame ends must not decrease: {ends:?}"
         );
-        Layout { ends }
+        Layout {
+            ends,
+            heads: Vec::new(),
+        }
+    }
+
+    /// This layout with each frame's header length, as the decoder showed
+    /// it (`None`: unknown). [`Point::AfterHead`] and [`Cut::HeadEnds`]
+    /// aim there.
+    #[must_use]
+    pub fn with_heads(mut self, heads: Vec<Option<usize>>) -> Self {
+        self.heads = heads;
+        self
+    }
+
+    /// Frame `i`'s header length, when known.
+    pub fn head(&self, i: usize) -> Option<usize> {
+        self.heads.get(i).copied().flatten()
+    }
+
+    /// Where frame `i`'s header ends, shifted by `shift` and clamped to the
+    /// frame (an unknown header: the frame's end, shifted).
+    fn head_end(&self, i: usize, shift: i8) -> usize {
+        let (start, end) = (self.start(i), self.end(i));
+        let at = self.head(i).map_or(end, |h| (start + h).min(end));
+        at.saturating_add_signed(isize::from(shift))
+            .clamp(start, end)
     }
 
     /// A layout from each frame's encoded length.
@@ -137,7 +185,10 @@ impl Layout {
                 at
             })
             .collect();
-        Layout { ends }
+        Layout {
+            ends,
+            heads: Vec::new(),
+        }
     }
 
     /// Number of frames.
@@ -212,7 +263,10 @@ impl Point {
                 let (start, end) = (layout.start(i), layout.end(i));
                 end - (back as usize).min(end - start)
             }
-            Point::IntoFrame { .. } | Point::BeforeEnd { .. } => 0,
+            Point::AfterHead { frame, shift } if n > 0 => {
+                layout.head_end(usize::from(frame) % n, shift)
+            }
+            Point::IntoFrame { .. } | Point::BeforeEnd { .. } | Point::AfterHead { .. } => 0,
             Point::Fraction { at } => {
                 let total = layout.total() as u128;
                 (total * u128::from(at) / 65536) as usize
@@ -221,7 +275,36 @@ impl Point {
     }
 }
 
+impl Point {
+    /// Whether resolving this point needs the frames' header ends
+    /// ([`Layout::with_heads`]).
+    pub fn needs_heads(&self) -> bool {
+        matches!(self, Point::AfterHead { .. })
+    }
+}
+
+/// Marks in `want` (one flag per frame) the frames whose header end
+/// resolving `cut` needs.
+pub(crate) fn mark_head_frames(cut: &Cut, want: &mut [bool]) {
+    let n = want.len();
+    match cut {
+        Cut::At(Point::AfterHead { frame, .. }) if n > 0 => want[usize::from(*frame) % n] = true,
+        Cut::HeadEnds { .. } => want.iter_mut().for_each(|w| *w = true),
+        _ => {}
+    }
+}
+
 impl Chunking {
+    /// Whether resolving this chunking needs the frames' header ends
+    /// ([`Layout::with_heads`]).
+    pub fn needs_heads(&self) -> bool {
+        self.cuts.iter().any(|c| match c {
+            Cut::At(p) => p.needs_heads(),
+            Cut::HeadEnds { .. } => true,
+            _ => false,
+        })
+    }
+
     /// A chunking made of these cuts.
     pub fn new(cuts: Vec<Cut>) -> Self {
         Chunking { cuts }
@@ -296,6 +379,14 @@ impl Chunking {
                     let step = usize::from(step.max(1));
                     (step..limit).step_by(step).for_each(&mut set);
                 }
+                Cut::HeadEnds { shift } => {
+                    for i in 0..layout.frames() {
+                        if layout.start(i) >= limit {
+                            break;
+                        }
+                        set(layout.head_end(i, shift));
+                    }
+                }
             }
         }
         for (w, &word) in bits.iter().enumerate() {
@@ -323,6 +414,7 @@ impl fmt::Display for Point {
             Point::IntoFrame { frame, offset } => write!(f, "into({frame},{offset})"),
             Point::BeforeEnd { frame, back } => write!(f, "before_end({frame},{back})"),
             Point::Fraction { at } => write!(f, "fraction({at})"),
+            Point::AfterHead { frame, shift } => write!(f, "after_head({frame},{shift})"),
         }
     }
 }
@@ -334,6 +426,7 @@ impl fmt::Display for Cut {
             Cut::FrameHeads { len } => write!(f, "heads({len})"),
             Cut::Boundaries { shift } => write!(f, "boundaries({shift})"),
             Cut::Every { step } => write!(f, "every({step})"),
+            Cut::HeadEnds { shift } => write!(f, "head_ends({shift})"),
         }
     }
 }
@@ -364,7 +457,7 @@ impl fmt::Display for ParseChunkingError {
         write!(
             f,
             "`{}` is not a cut (expected into(F,N), before_end(F,N), fraction(N), \
-             heads(N), boundaries(N) or every(N))",
+             after_head(F,S), heads(N), boundaries(N), every(N) or head_ends(S))",
             self.token
         )
     }
@@ -410,6 +503,17 @@ impl FromStr for Cut {
         } else if let Some(args) = call(token, "fraction") {
             let at = u16::try_from(one(&args)?).map_err(|_| err())?;
             Ok(Cut::At(Point::Fraction { at }))
+        } else if let Some(args) = call(token, "after_head") {
+            match args.as_slice() {
+                [a, b] => Ok(Cut::At(Point::AfterHead {
+                    frame: u16::try_from(num(a)?).map_err(|_| err())?,
+                    shift: i8::try_from(num(b)?).map_err(|_| err())?,
+                })),
+                _ => Err(err()),
+            }
+        } else if let Some(args) = call(token, "head_ends") {
+            let shift = i8::try_from(one(&args)?).map_err(|_| err())?;
+            Ok(Cut::HeadEnds { shift })
         } else if let Some(args) = call(token, "heads") {
             let len = u16::try_from(one(&args)?).map_err(|_| err())?;
             Ok(Cut::FrameHeads { len })
@@ -469,7 +573,8 @@ pub fn head_offsets() -> impl Strategy<Value = u32> + Clone {
 }
 
 /// Single points, aimed at headers and frame ends: into a frame by a
-/// [`head_offsets`] offset, up to two bytes before a frame's end, or
+/// [`head_offsets`] offset, up to two bytes before a frame's end, up to two
+/// bytes either side of where the decoder showed a header ends, or
 /// uniformly anywhere.
 pub fn points() -> impl Strategy<Value = Point> + Clone {
     prop_oneof![
@@ -477,17 +582,20 @@ pub fn points() -> impl Strategy<Value = Point> + Clone {
             .prop_map(|(frame, offset)| Point::IntoFrame { frame, offset }),
         3 => (frame_indices(), 0u32..=2).prop_map(|(frame, back)| Point::BeforeEnd { frame, back }),
         2 => any::<u16>().prop_map(|at| Point::Fraction { at }),
+        4 => (frame_indices(), -2i8..=2).prop_map(|(frame, shift)| Point::AfterHead { frame, shift }),
     ]
 }
 
 /// One cut: mostly a single [`point`](points), sometimes one-byte reads
-/// through every frame's first bytes, every boundary ±2, or fixed-size reads.
+/// through every frame's first bytes, every boundary ±2, every header end
+/// ±1, or fixed-size reads.
 pub fn cuts() -> impl Strategy<Value = Cut> + Clone {
     prop_oneof![
         14 => points().prop_map(Cut::At),
         2 => prop_oneof![3 => 1u16..=24, 1 => 1u16..=300].prop_map(|len| Cut::FrameHeads { len }),
         2 => (-2i8..=2).prop_map(|shift| Cut::Boundaries { shift }),
         1 => prop_oneof![1u16..=1, 1u16..=16, 1u16..=1500].prop_map(|step| Cut::Every { step }),
+        2 => (-1i8..=1).prop_map(|shift| Cut::HeadEnds { shift }),
     ]
 }
 

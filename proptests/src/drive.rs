@@ -15,12 +15,45 @@ use std::{
 use bytes::BytesMut;
 use tokio_util::codec::Decoder;
 
+use crate::framework::{EofRule, FrameDecoder};
+
+/// How large a read may be, as a transport would make it.
+///
+/// tokio-util's `FramedRead` reads into its buffer's spare capacity: 8 KiB
+/// at first (`FramedRead::new`), `with_capacity(n)` otherwise; before each
+/// read it reserves one byte, so the buffer grows as `BytesMut` grows.
+/// [`ReadLimit::FramedRead`] models exactly that (with the same `BytesMut`
+/// calls). asynchronous-codec's `FramedRead` reads at most 8 KiB at a time
+/// ([`ReadLimit::Fixed`]`(8192)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ReadLimit {
+    /// A read may carry any number of bytes (the harness's default: a
+    /// transport other than `FramedRead`, or a test of the decoder alone).
+    #[default]
+    Unlimited,
+    /// tokio-util's `FramedRead` with a buffer of this initial capacity.
+    FramedRead {
+        /// Initial capacity (`FramedRead::with_capacity`; 8192 for
+        /// `FramedRead::new`).
+        capacity: usize,
+    },
+    /// At most this many bytes per read.
+    Fixed(usize),
+}
+
+/// `FramedRead::new`'s initial buffer capacity in tokio-util 0.7 (and the
+/// read size of asynchronous-codec 0.7).
+pub const FRAMED_READ_CAPACITY: usize = 8 * 1024;
+
 /// How feeding a stream to a decoder ended.
 #[derive(Debug)]
 pub(crate) enum Stop<E> {
-    /// `decode_eof` returned `Ok(None)`.
+    /// The stream ended cleanly (`decode_eof` returned `Ok(None)`, or the
+    /// framework's rule ended it).
     Clean,
-    /// The decoder returned an error.
+    /// The decoder (or, for asynchronous-codec, its `FramedRead`) returned
+    /// an error.
     Error { at: When, error: E },
     /// The decoder panicked.
     Panic { at: When, message: String },
@@ -37,97 +70,147 @@ pub(crate) enum When {
     AtEof,
 }
 
-/// A decoder run: the frames and where each came out (bytes fed so far),
-/// and how it ended.
+/// A decoder run: the frames, where each came out, and how it ended.
+#[derive(Debug)]
 pub(crate) struct Run<T, E> {
     pub(crate) items: Vec<T>,
-    /// For each item, the number of stream bytes fed when it came out and
-    /// the number the decoder had consumed (fed minus buffered).
+    /// For each item, the number of stream bytes the decoder had consumed
+    /// when it came out (bytes fed minus bytes still buffered).
     pub(crate) consumed: Vec<usize>,
     /// For each item, when it came out.
     pub(crate) when: Vec<When>,
     pub(crate) stop: Stop<E>,
+    /// Where the reads really ended (the planned ends, split further where
+    /// a [`ReadLimit`] made a read shorter), strictly inside the stream.
+    pub(crate) reads: Vec<usize>,
 }
 
-/// Feeds `stream` to `decoder` in reads ending at `read_ends` (sorted,
-/// strictly inside the stream) and then the end of the stream.
-pub(crate) fn feed<D: Decoder>(
-    decoder: &mut D,
-    stream: &[u8],
-    read_ends: &[usize],
-    max_items: usize,
-) -> Run<D::Item, D::Error> {
-    let mut items = Vec::new();
-    let mut consumed = Vec::new();
-    let mut item_when = Vec::new();
-    let mut when = When::AfterRead { read: 0, end: 0 };
-    let result = quietly(|| {
-        feed_inner(
-            decoder,
-            stream,
-            read_ends,
-            max_items,
-            &mut items,
-            &mut consumed,
-            &mut item_when,
-            &mut when,
-        )
-    });
-    let stop = match result {
-        Ok(stop) => stop,
-        Err(message) => Stop::Panic { at: when, message },
-    };
-    Run {
-        items,
-        consumed,
-        when: item_when,
-        stop,
+impl<T, E> Run<T, E> {
+    /// The largest read, in bytes.
+    pub(crate) fn largest_read(&self, total: usize) -> usize {
+        let mut start = 0;
+        let mut largest = 0;
+        for &end in self.reads.iter().chain(std::iter::once(&total)) {
+            largest = largest.max(end - start);
+            start = end;
+        }
+        largest
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn feed_inner<D: Decoder>(
+/// Feeds `stream` to `decoder` in reads ending at `read_ends` (sorted,
+/// strictly inside the stream) and then the end of the stream, reads no
+/// larger than `limit` allows, ending it by the decoder's framework's rule.
+/// Catches panics.
+pub(crate) fn feed<D: FrameDecoder>(
     decoder: &mut D,
     stream: &[u8],
     read_ends: &[usize],
+    limit: ReadLimit,
     max_items: usize,
-    items: &mut Vec<D::Item>,
-    consumed: &mut Vec<usize>,
-    item_when: &mut Vec<When>,
+) -> Run<D::Item, D::Error> {
+    let mut run = Run {
+        items: Vec::new(),
+        consumed: Vec::new(),
+        when: Vec::new(),
+        stop: Stop::Clean,
+        reads: Vec::with_capacity(read_ends.len()),
+    };
+    let mut when = When::AfterRead { read: 0, end: 0 };
+    let result = quietly(|| {
+        feed_inner(
+            decoder, stream, read_ends, limit, max_items, &mut run, &mut when,
+        )
+    });
+    run.stop = match result {
+        Ok(stop) => stop,
+        Err(message) => Stop::Panic { at: when, message },
+    };
+    run
+}
+
+/// The one FramedRead-style loop: every property, the oracle and
+/// [`decode_in_reads`] feed through it.
+fn feed_inner<D: FrameDecoder>(
+    decoder: &mut D,
+    stream: &[u8],
+    read_ends: &[usize],
+    limit: ReadLimit,
+    max_items: usize,
+    run: &mut Run<D::Item, D::Error>,
     when: &mut When,
 ) -> Stop<D::Error> {
-    // Room for the whole stream: no reallocation on the way (decoders see
-    // the same bytes as with FramedRead's growing buffer).
-    let mut buf = BytesMut::with_capacity(stream.len());
+    let mut buf = match limit {
+        ReadLimit::FramedRead { capacity } => BytesMut::with_capacity(capacity),
+        // Room for the whole stream: no reallocation on the way.
+        ReadLimit::Unlimited | ReadLimit::Fixed(_) => BytesMut::with_capacity(stream.len()),
+    };
     let mut start = 0;
+    let mut read = 0;
     let last = (!stream.is_empty()).then_some(stream.len());
-    for (read, end) in read_ends.iter().copied().chain(last).enumerate() {
-        *when = When::AfterRead { read, end };
-        buf.extend_from_slice(&stream[start..end]);
-        start = end;
-        loop {
-            match decoder.decode(&mut buf) {
-                Ok(Some(item)) => {
-                    items.push(item);
-                    consumed.push(end - buf.len());
-                    item_when.push(*when);
-                    if items.len() > max_items {
-                        return Stop::Runaway { at: *when };
-                    }
+    for planned in read_ends.iter().copied().chain(last) {
+        while start < planned {
+            let end = match limit {
+                ReadLimit::Unlimited => planned,
+                ReadLimit::FramedRead { .. } => {
+                    // FramedRead: `reserve(1)`, then read into the spare
+                    // capacity.
+                    buf.reserve(1);
+                    planned.min(start + (buf.capacity() - buf.len()))
                 }
-                Ok(None) => break,
-                Err(error) => return Stop::Error { at: *when, error },
+                ReadLimit::Fixed(max) => planned.min(start + max.max(1)),
+            };
+            *when = When::AfterRead { read, end };
+            buf.extend_from_slice(&stream[start..end]);
+            start = end;
+            if end < stream.len() {
+                run.reads.push(end);
+            }
+            read += 1;
+            loop {
+                match decoder.decode_frame(&mut buf) {
+                    Ok(Some(item)) => {
+                        run.items.push(item);
+                        run.consumed.push(end - buf.len());
+                        run.when.push(*when);
+                        if run.items.len() > max_items {
+                            return Stop::Runaway { at: *when };
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(error) => return Stop::Error { at: *when, error },
+                }
             }
         }
     }
     *when = When::AtEof;
+    let total = stream.len();
     loop {
-        match decoder.decode_eof(&mut buf) {
+        let step = match D::EOF_RULE {
+            EofRule::TokioUtil => decoder.decode_frame_eof(&mut buf),
+            EofRule::AsynchronousCodec => match decoder.decode_frame(&mut buf) {
+                Ok(None) if buf.is_empty() => return Stop::Clean,
+                Ok(None) => match decoder.decode_frame_eof(&mut buf) {
+                    Ok(None) if !buf.is_empty() => match D::leftover_error() {
+                        Some(error) => {
+                            return Stop::Error {
+                                at: When::AtEof,
+                                error,
+                            }
+                        }
+                        None => return Stop::Clean,
+                    },
+                    other => other,
+                },
+                other => other,
+            },
+        };
+        match step {
             Ok(Some(item)) => {
-                items.push(item);
-                consumed.push(stream.len() - buf.len());
-                item_when.push(When::AtEof);
-                if items.len() > max_items {
+                run.items.push(item);
+                run.consumed.push(total - buf.len());
+                run.when.push(When::AtEof);
+                if run.items.len() > max_items {
                     return Stop::Runaway { at: When::AtEof };
                 }
             }
@@ -152,7 +235,8 @@ fn feed_inner<D: Decoder>(
 /// whatever the reads.
 ///
 /// A decoder that returns more frames than the stream has bytes is stopped
-/// with an `io::ErrorKind::Other` error. Panics propagate.
+/// with an `io::ErrorKind::Other` error. A panic in the decoder propagates
+/// to the caller (this function does not catch it).
 ///
 /// [`Chunking::read_ends`]: crate::chunk::Chunking::read_ends
 ///
@@ -183,30 +267,37 @@ pub fn decode_in_reads<D: Decoder>(
         .collect();
     ends.sort_unstable();
     ends.dedup();
-    let mut items = Vec::new();
-    let (mut consumed, mut item_when) = (Vec::new(), Vec::new());
+    let mut run = Run {
+        items: Vec::new(),
+        consumed: Vec::new(),
+        when: Vec::new(),
+        stop: Stop::Clean,
+        reads: Vec::new(),
+    };
     let mut when = When::AtEof;
     let stop = feed_inner(
         decoder,
         stream,
         &ends,
+        ReadLimit::Unlimited,
         stream.len() + 1,
-        &mut items,
-        &mut consumed,
-        &mut item_when,
+        &mut run,
         &mut when,
     );
     let end = match stop {
         Stop::Clean => Ok(()),
         Stop::Error { error, .. } => Err(error),
-        Stop::Runaway { .. } | Stop::Panic { .. } => Err(std::io::Error::other(format!(
+        Stop::Runaway { .. } => Err(std::io::Error::other(format!(
             "decoder returned more than {} frames from {} bytes",
             stream.len() + 1,
             stream.len()
         ))
         .into()),
+        // `feed_inner` does not catch panics (only `feed` does): a panic
+        // has already left this function.
+        Stop::Panic { .. } => unreachable!("feed_inner never returns Stop::Panic"),
     };
-    (items, end)
+    (run.items, end)
 }
 
 thread_local! {
@@ -273,7 +364,7 @@ mod tests {
 
     #[test]
     fn feed_decodes_after_every_read_and_records_positions() {
-        let run = feed(&mut Bytewise, b"abc", &[1, 2], 10);
+        let run = feed(&mut Bytewise, b"abc", &[1, 2], ReadLimit::Unlimited, 10);
         assert_eq!(run.items, b"abc");
         assert_eq!(run.consumed, vec![1, 2, 3]);
         assert!(matches!(run.stop, Stop::Clean));
@@ -289,7 +380,7 @@ mod tests {
                 Ok(Some(()))
             }
         }
-        let run = feed(&mut Forever, b"ab", &[], 3);
+        let run = feed(&mut Forever, b"ab", &[], ReadLimit::Unlimited, 3);
         assert_eq!(run.items.len(), 4);
         assert!(matches!(
             run.stop,
@@ -297,6 +388,29 @@ mod tests {
                 at: When::AfterRead { read: 0, end: 2 }
             }
         ));
+    }
+
+    #[test]
+    fn framed_read_limit_splits_reads_as_the_buffer_allows() {
+        let stream = vec![7u8; 20_000];
+        let run = feed(
+            &mut Bytewise,
+            &stream,
+            &[],
+            ReadLimit::FramedRead { capacity: 8192 },
+            usize::MAX,
+        );
+        // Bytewise consumes everything, so the buffer is reused: 8 KiB reads.
+        assert_eq!(run.reads, vec![8192, 16384]);
+        assert_eq!(run.largest_read(stream.len()), 8192);
+        let run = feed(
+            &mut Bytewise,
+            &stream,
+            &[],
+            ReadLimit::Fixed(5000),
+            usize::MAX,
+        );
+        assert_eq!(run.reads, vec![5000, 10000, 15000]);
     }
 
     #[test]

@@ -2,7 +2,10 @@
 
 use std::fmt::{self, Debug, Write as _};
 
-use crate::chunk::{Chunking, Layout};
+use crate::{
+    chunk::{Chunking, Layout},
+    drive::{Run, Stop, When},
+};
 
 /// What kind of failure the harness found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +78,44 @@ pub enum FailureKind {
     },
     /// The allocation property ran without framecheck's tracking allocator.
     AllocatorNotInstalled,
+    /// One `decode` call (or the whole case) took longer than the
+    /// harness's time limit: the decoder hangs on this input.
+    Hung {
+        /// The time limit, in milliseconds.
+        limit_ms: u64,
+    },
+}
+
+/// The property a [`Failure`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Property {
+    /// Frames in, the same frames out, whatever the reads.
+    RoundTrip,
+    /// A stream cut short: the complete frames, then an error.
+    Truncation,
+    /// The fuzz oracle: the same frames whole and in reads.
+    Oracle,
+    /// The round trip through `FramedWrite` and `FramedRead` ([`crate::io`]).
+    Framed,
+}
+
+impl Property {
+    /// The name used in saved cases and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::RoundTrip => "roundtrip",
+            Property::Truncation => "truncation",
+            Property::Oracle => "oracle",
+            Property::Framed => "framed",
+        }
+    }
+}
+
+impl fmt::Display for Property {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// A failing case, with a report a person can act on.
@@ -84,54 +125,120 @@ pub enum FailureKind {
 /// and what the decoder did; then the chunking, the reads, and the frames
 /// sent beside the decoder's output.
 #[derive(Clone)]
-pub struct Failure {
+pub struct Failure(Box<Details>);
+
+#[derive(Clone)]
+struct Details {
     kind: FailureKind,
+    property: Option<Property>,
     headline: String,
     body: String,
     chunking: Option<Chunking>,
+    bytes: Vec<u8>,
+    reads: Vec<usize>,
+    sent: Vec<String>,
+    decoded: Vec<String>,
 }
 
 impl Failure {
     /// What kind of failure this is.
     pub fn kind(&self) -> &FailureKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The first line of the report.
     pub fn headline(&self) -> &str {
-        &self.headline
+        &self.0.headline
     }
 
     /// The chunking of the failing case, when it had one.
     pub fn chunking(&self) -> Option<&Chunking> {
-        self.chunking.as_ref()
+        self.0.chunking.as_ref()
+    }
+
+    /// The property that failed (`None` for a failure of the run itself,
+    /// such as [`FailureKind::Aborted`]).
+    pub fn property(&self) -> Option<Property> {
+        self.0.property
+    }
+
+    /// The bytes fed to the decoder in the failing case (the encoded
+    /// stream, its cut prefix, or the fuzz input's stream).
+    pub fn bytes(&self) -> &[u8] {
+        &self.0.bytes
+    }
+
+    /// Where the reads of the failing case ended: offsets into
+    /// [`Failure::bytes`], strictly inside it (the last read ends at its
+    /// end).
+    pub fn reads(&self) -> &[usize] {
+        &self.0.reads
+    }
+
+    /// The frames sent (or expected), each as its `Debug` text.
+    pub fn sent(&self) -> &[String] {
+        &self.0.sent
+    }
+
+    /// The items the decoder returned, each as its `Debug` text.
+    pub fn decoded(&self) -> &[String] {
+        &self.0.decoded
+    }
+
+    /// The report without the headline.
+    pub fn body(&self) -> &str {
+        &self.0.body
     }
 
     pub(crate) fn new(kind: FailureKind, headline: String, body: String) -> Self {
-        Failure {
+        Failure(Box::new(Details {
             kind,
+            property: None,
             headline,
             body,
             chunking: None,
-        }
+            bytes: Vec::new(),
+            reads: Vec::new(),
+            sent: Vec::new(),
+            decoded: Vec::new(),
+        }))
+    }
+
+    pub(crate) fn with_property(mut self, property: Property) -> Self {
+        self.0.property = Some(property);
+        self
+    }
+
+    pub(crate) fn with_case(
+        mut self,
+        bytes: &[u8],
+        reads: &[usize],
+        sent: Vec<String>,
+        decoded: Vec<String>,
+    ) -> Self {
+        self.0.bytes = bytes.to_vec();
+        self.0.reads = reads.to_vec();
+        self.0.sent = sent;
+        self.0.decoded = decoded;
+        self
     }
 
     pub(crate) fn with_chunking(mut self, chunking: &Chunking) -> Self {
-        self.chunking = Some(chunking.clone());
+        self.0.chunking = Some(chunking.clone());
         self
     }
 
     /// Adds a line after the headline (the property runner's summary).
     pub(crate) fn with_note(mut self, note: &str) -> Self {
-        self.body = format!("{note}\n{}", self.body);
+        self.0.body = format!("{note}\n{}", self.0.body);
         self
     }
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}", self.headline)?;
-        f.write_str(self.body.trim_end())
+        writeln!(f, "{}", self.0.headline)?;
+        f.write_str(self.0.body.trim_end())
     }
 }
 
@@ -139,7 +246,7 @@ impl Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // `Result::unwrap` and `assert!` show the Debug form: make it the
         // report too.
-        writeln!(f, "{:?}", self.kind)?;
+        writeln!(f, "{:?}", self.0.kind)?;
         fmt::Display::fmt(self, f)
     }
 }
@@ -299,32 +406,74 @@ pub(crate) fn reads_in_frame(
     out
 }
 
-fn debug_short(value: &dyn Debug, width: usize) -> String {
-    let text = format!("{value:?}");
+/// Characters of a value shown in a report: `FRAMECHECK_WIDTH`, or 160.
+pub fn value_width() -> usize {
+    std::env::var("FRAMECHECK_WIDTH")
+        .ok()
+        .and_then(|w| w.trim().parse().ok())
+        .filter(|&w: &usize| w >= 16)
+        .unwrap_or(DEFAULT_WIDTH)
+}
+
+/// Characters of a value shown when `FRAMECHECK_WIDTH` is not set.
+pub const DEFAULT_WIDTH: usize = 160;
+
+pub(crate) fn short(text: &str, width: usize) -> String {
     let count = text.chars().count();
     if count <= width {
-        return text;
+        return text.to_owned();
     }
     let keep: String = text.chars().take(width.saturating_sub(12)).collect();
     format!("{keep}…(+{} chars)", count - keep.chars().count())
 }
 
+/// Where two `Debug` texts first differ: a line pointing at it, with up
+/// to `width` characters of each around it.
+pub(crate) fn first_difference_line(sent: &str, decoded: &str, width: usize) -> String {
+    let a: Vec<char> = sent.chars().collect();
+    let b: Vec<char> = decoded.chars().collect();
+    let at = a
+        .iter()
+        .zip(&b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    let from = at.saturating_sub(width / 4);
+    let window = |v: &[char]| -> String {
+        let to = (from + width / 2).min(v.len());
+        let mut text: String = v[from.min(v.len())..to].iter().collect();
+        if from > 0 {
+            text.insert(0, '…');
+        }
+        if to < v.len() {
+            text.push('…');
+        }
+        text
+    };
+    format!(
+        "first difference at character {at} of the Debug text:\n    sent:    {}\n    decoded: {}\n             {}^",
+        window(&a),
+        window(&b),
+        " ".repeat(at - from + usize::from(from > 0))
+    )
+}
+
 /// The frames sent beside the decoder's output, one row per index.
 pub(crate) fn side_by_side(
     left_title: &str,
-    left: &[&dyn Debug],
+    left: &[String],
     right_title: &str,
-    right: &[&dyn Debug],
+    right: &[String],
     same: &dyn Fn(usize) -> bool,
 ) -> String {
-    const WIDTH: usize = 48;
     const ROWS: usize = 24;
+    let width = value_width();
     let mut out = String::new();
     let rows = left.len().max(right.len());
     let _ = writeln!(
         out,
-        "     | {:<WIDTH$} | {right_title} ({})",
-        format!("{left_title} ({})", left.len()),
+        "{left_title} ({}) beside {right_title} ({}), one row per index \
+         (values cut at {width} characters; FRAMECHECK_WIDTH sets it):",
+        left.len(),
         right.len()
     );
     // Show the rows around the first difference when there are many.
@@ -336,17 +485,18 @@ pub(crate) fn side_by_side(
         let _ = writeln!(out, "  …  | ({from} equal frames before)");
     }
     for i in from..rows.min(from + ROWS) {
-        let cell = |side: &[&dyn Debug]| match side.get(i) {
-            Some(v) => debug_short(*v, WIDTH),
+        let cell = |side: &[String]| match side.get(i) {
+            Some(v) => short(v, width),
             None => "-".to_owned(),
         };
         let mark = if same(i) { "" } else { "  <- differs" };
-        let _ = writeln!(
-            out,
-            "{i:>4} | {:<WIDTH$} | {}{mark}",
-            cell(left),
-            cell(right)
-        );
+        let _ = writeln!(out, "{i:>4} {left_title:>8}: {}{mark}", cell(left));
+        let _ = writeln!(out, "     {right_title:>8}: {}", cell(right));
+        if i == first_bad {
+            if let (Some(a), Some(b)) = (left.get(i), right.get(i)) {
+                let _ = writeln!(out, "     {}", first_difference_line(a, b, width));
+            }
+        }
     }
     if rows > from + ROWS {
         let _ = writeln!(out, "  …  | ({} more rows)", rows - from - ROWS);
@@ -403,6 +553,169 @@ pub(crate) fn layout_line(layout: &Layout, heads: &Heads) -> String {
     )
 }
 
+/// What the report's pieces need to know about a case.
+pub(crate) struct Context<'a> {
+    pub(crate) layout: &'a Layout,
+    pub(crate) heads: &'a Heads,
+    pub(crate) read_ends: &'a [usize],
+    pub(crate) chunking: &'a Chunking,
+    /// Bytes fed to the decoder (the stream, or its cut prefix).
+    pub(crate) fed: usize,
+    /// A line about read sizes (a read larger than `FramedRead` makes).
+    pub(crate) limit_note: Option<String>,
+}
+
+impl Context<'_> {
+    /// Headline for an error, a panic or a runaway, `decoded` frames in.
+    pub(crate) fn stop_headline<E: Debug>(
+        &self,
+        stop: &Stop<E>,
+        decoded: usize,
+    ) -> (FailureKind, String) {
+        let (kind, what, at) = match stop {
+            Stop::Error { at, error } => (
+                FailureKind::DecodeError {
+                    at_eof: *at == When::AtEof,
+                },
+                format!("the decoder returned an error: {error:?}"),
+                *at,
+            ),
+            Stop::Panic { at, message } => (
+                FailureKind::Panicked,
+                format!("the decoder panicked: {message}"),
+                *at,
+            ),
+            Stop::Runaway { at } => (
+                FailureKind::Runaway,
+                format!("the decoder kept returning frames ({decoded} and counting)"),
+                *at,
+            ),
+            Stop::Clean => unreachable!("not a stop with a headline"),
+        };
+        let headline = match at {
+            When::AfterRead { read, end } => {
+                format!(
+                    "{}; {what}",
+                    read_headline(self.layout, self.heads, read, end)
+                )
+            }
+            When::AtEof => {
+                let frame = decoded.min(self.layout.frames().saturating_sub(1));
+                let context = if self.layout.frames() == 0 {
+                    "empty stream".to_owned()
+                } else {
+                    reads_in_frame(self.layout, self.heads, self.read_ends, frame)
+                };
+                format!("{context}; at end of stream (decode_eof), {what}")
+            }
+        };
+        (kind, headline)
+    }
+
+    /// When no read ended inside frame `i`: the cuts before it, which must
+    /// have done the damage.
+    pub(crate) fn earlier_cuts(&self, i: usize) -> String {
+        if i >= self.layout.frames() {
+            return String::new();
+        }
+        let (start, end) = (self.layout.start(i), self.layout.end(i));
+        if self.read_ends.iter().any(|&e| e > start && e <= end) {
+            return String::new();
+        }
+        let before: Vec<usize> = self
+            .read_ends
+            .iter()
+            .copied()
+            .filter(|&e| e <= start)
+            .collect();
+        if before.iter().all(|&e| self.layout.is_boundary(e)) {
+            return String::new();
+        }
+        format!(
+            " (earlier: {})",
+            cuts_summary(self.layout, self.heads, &before, 3)
+        )
+    }
+
+    /// Headline when more frames came out than expected.
+    pub(crate) fn extra_headline<T, E>(
+        &self,
+        run: &Run<T, E>,
+        expected: usize,
+    ) -> (FailureKind, String) {
+        let what = format!(
+            "the decoder returned frame {expected}, but {}",
+            match expected {
+                0 => "no frame was sent".to_owned(),
+                1 => "only 1 frame was sent".to_owned(),
+                n => format!("only {n} frames were sent"),
+            }
+        );
+        let cuts = cuts_summary(self.layout, self.heads, self.read_ends, 3);
+        let headline = match run.when.get(expected) {
+            Some(When::AfterRead { read, end }) if !self.layout.is_boundary(*end) => {
+                format!(
+                    "{}; {what}",
+                    read_headline(self.layout, self.heads, *read, *end)
+                )
+            }
+            Some(When::AfterRead { read, .. }) => format!("{cuts}; after read {read}, {what}"),
+            _ => format!("{cuts}; at end of stream (decode_eof), {what}"),
+        };
+        (
+            FailureKind::ExtraFrames {
+                decoded: run.items.len(),
+                expected,
+            },
+            headline,
+        )
+    }
+
+    /// The report's body: chunking, reads, layout, how it stopped, frames
+    /// (`left` beside `right`, `same(i)` when row `i` matches).
+    pub(crate) fn body<T, E: Debug>(
+        &self,
+        run: &Run<T, E>,
+        sent: &str,
+        left: &[String],
+        right: &[String],
+        same: &dyn Fn(usize) -> bool,
+    ) -> String {
+        let mut out = String::new();
+        let focus = match run.stop {
+            Stop::Error {
+                at: When::AfterRead { read, .. },
+                ..
+            }
+            | Stop::Panic {
+                at: When::AfterRead { read, .. },
+                ..
+            } => read,
+            _ => self.read_ends.len(),
+        };
+        let _ = writeln!(out, "chunking: {}", self.chunking);
+        let _ = writeln!(out, "{}", reads_line(self.read_ends, self.fed, focus));
+        let _ = writeln!(
+            out,
+            "cuts: {}",
+            cuts_summary(self.layout, self.heads, self.read_ends, 8)
+        );
+        let _ = writeln!(out, "{}", layout_line(self.layout, self.heads));
+        let stop = match &run.stop {
+            Stop::Clean => "clean end of stream".to_owned(),
+            Stop::Error { error, .. } => format!("error {error:?}"),
+            Stop::Panic { message, .. } => format!("panic: {message}"),
+            Stop::Runaway { .. } => "stopped: too many frames".to_owned(),
+        };
+        let _ = writeln!(out, "decoder stopped with: {stop}");
+        if let Some(line) = &self.limit_note {
+            let _ = writeln!(out, "{line}");
+        }
+        out.push_str(&side_by_side(sent, left, "decoded", right, same));
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,14 +761,28 @@ mod tests {
 
     #[test]
     fn side_by_side_marks_differences() {
-        let sent: Vec<&dyn Debug> = vec![&"ab", &"cd"];
-        let got: Vec<&dyn Debug> = vec![&"ab"];
+        let sent = vec!["\"ab\"".to_owned(), "\"cd\"".to_owned()];
+        let got = vec!["\"ab\"".to_owned()];
         let table = side_by_side("sent", &sent, "decoded", &got, &|i| i == 0);
-        assert!(table.contains("sent (2)"), "{table}");
-        assert!(table.contains("decoded (1)"), "{table}");
+        assert!(table.contains("sent (2) beside decoded (1)"), "{table}");
         assert!(
             table.contains(r#""cd""#) && table.contains("<- differs"),
             "{table}"
         );
+    }
+
+    #[test]
+    fn first_difference_points_far_into_a_value() {
+        let sent = format!("Msg {{ id: 1, {}tail: 7 }}", "x".repeat(300));
+        let decoded = format!("Msg {{ id: 1, {}tail: 8 }}", "x".repeat(300));
+        let line = first_difference_line(&sent, &decoded, 80);
+        assert!(line.contains("character 319"), "{line}");
+        assert!(
+            line.contains("tail: 7") && line.contains("tail: 8"),
+            "{line}"
+        );
+        let caret = line.lines().last().unwrap().find('^').unwrap();
+        let decoded_line = line.lines().nth(2).unwrap();
+        assert_eq!(decoded_line.chars().nth(caret), Some('8'), "{line}");
     }
 }

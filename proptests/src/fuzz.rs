@@ -3,34 +3,91 @@
 //!
 //! It knows nothing of the format, so it works on any decoder and any
 //! bytes: the frame boundaries it aims its cuts at are where the decoder
-//! itself, reading everything at once, says its frames ended.
+//! itself, reading everything at once, says its frames ended. Every input
+//! is decoded in one read and compared with the same bytes in one-byte
+//! reads, in reads cut at each boundary the whole decode found (and one
+//! byte either side), and, when the input carries one, in the reads a
+//! fuzzer chose.
 //!
-//! Input layout (so seed corpora can be written by hand):
+//! Input layout: raw bytes are the stream, whatever they are (a captured
+//! session, a seed corpus of real traffic, random bytes). A fuzzer-chosen
+//! chunking is appended after the stream, behind a trailer, so that no raw
+//! stream is taken for one unless it ends with the 4-byte magic:
 //!
 //! ```text
-//! +-------+-------------------------+--------------------------------+
-//! | n: u8 | n bytes: the chunking   | the rest: the stream to decode |
-//! +-------+-------------------------+--------------------------------+
+//! +---------------------------+------------------------+-------+----------------+
+//! | the stream to decode      | n bytes: the chunking  | n: u8 | "\xFCchk" magic|
+//! +---------------------------+------------------------+-------+----------------+
+//!                              (read as a Chunking through `arbitrary`)
 //! ```
 //!
-//! The chunking bytes are read as a [`Chunking`] through
-//! [`arbitrary`]; `n = 0` means one-byte reads, so a raw stream preceded by
-//! a zero byte is a good seed.
+//! [`with_chunking`] writes that layout; [`parse_input`] reads it.
+//! [`split_input`] reads the layout of framecheck 0.1 (first byte `n`, then
+//! `n` chunking bytes, then the stream) for old corpora.
 
 use std::fmt::Debug;
 
 use arbitrary::{Arbitrary, Unstructured};
+use bytes::Bytes;
+use proptest::{collection::vec, prelude::*};
 use tokio_util::codec::Decoder;
 
 use crate::{
-    case::probe_heads,
-    chunk::{Chunking, Layout},
-    drive::{feed, Stop},
-    failure::{frames, reads_in_frame, Failure, FailureKind},
-    roundtrip::{first_difference, Context},
+    chunk::{Chunking, Cut, Layout},
+    drive::{feed, ReadLimit, Run, Stop},
+    failure::{frames, reads_in_frame, Context, Failure, FailureKind, Property},
+    framework::FrameDecoder,
+    reduce,
+    roundtrip::hung,
+    spec::{texts, Spec},
 };
 
-/// Splits fuzz input into a chunking and the stream it cuts.
+/// The trailer that marks a fuzzer-chosen chunking at the end of an input.
+pub const MAGIC: [u8; 4] = *b"\xFCchk";
+
+/// Splits fuzz input into the stream and the chunking behind its trailer
+/// (`None` when the input has no trailer: all of it is the stream).
+///
+/// ```
+/// use framecheck::{chunk::Chunking, fuzz::{parse_input, with_chunking}};
+///
+/// assert_eq!(parse_input(b"\0abc"), (None, &b"\0abc"[..]));
+/// let data = with_chunking(b"abc", &[7, 1]);
+/// let (chunking, stream) = parse_input(&data);
+/// assert_eq!(stream, b"abc");
+/// assert!(chunking.is_some());
+/// ```
+pub fn parse_input(data: &[u8]) -> (Option<Chunking>, &[u8]) {
+    let Some(rest) = data.strip_suffix(&MAGIC[..]) else {
+        return (None, data);
+    };
+    let Some((&n, rest)) = rest.split_last() else {
+        return (None, data);
+    };
+    let Some(split) = rest.len().checked_sub(usize::from(n)) else {
+        return (None, data);
+    };
+    let (stream, spec) = rest.split_at(split);
+    let chunking = Chunking::arbitrary_take_rest(Unstructured::new(spec)).ok();
+    (chunking, stream)
+}
+
+/// `stream` with `chunking_bytes` (at most 255, read as a [`Chunking`]
+/// through `arbitrary`) behind the trailer: the layout [`parse_input`]
+/// reads.
+pub fn with_chunking(stream: &[u8], chunking_bytes: &[u8]) -> Vec<u8> {
+    let spec = &chunking_bytes[..chunking_bytes.len().min(255)];
+    let mut out = Vec::with_capacity(stream.len() + spec.len() + 5);
+    out.extend_from_slice(stream);
+    out.extend_from_slice(spec);
+    out.push(u8::try_from(spec.len()).unwrap_or(u8::MAX));
+    out.extend_from_slice(&MAGIC);
+    out
+}
+
+/// Splits input in framecheck 0.1's layout (first byte `n`, `n` bytes of
+/// chunking, then the stream; `n = 0` means one-byte reads). Kept for old
+/// corpora: the oracle now reads [`parse_input`]'s layout.
 ///
 /// ```
 /// use framecheck::{chunk::Chunking, fuzz::split_input};
@@ -51,67 +108,201 @@ pub fn split_input(data: &[u8]) -> (Chunking, &[u8]) {
     (chunking, stream)
 }
 
-/// Decodes the stream in `data` once in one read and once in the chunks
-/// `data` describes (see the [module docs](self)), with fresh decoders from
-/// `make_codec`, and compares.
+/// One change to a valid encoding, for [`Target::check_oracle`]'s
+/// generated inputs. Positions are in 65536ths of the stream's length.
 ///
-/// # Errors
-///
-/// A [`Failure`] when the frames differ, when one way ends in an error
-/// and the other does not, when the decoder panics, or when it returns
-/// frames without end (more frames than bytes).
-///
-/// # Examples
-///
-/// ```
-/// use framecheck::FailureKind;
-/// use tokio_util::codec::{Decoder, LengthDelimitedCodec};
-///
-/// // Whatever the bytes, LengthDelimitedCodec decodes them the same way
-/// // whole and in chunks.
-/// framecheck::fuzz::try_check_decoder(LengthDelimitedCodec::new, b"\0\0\0\0\x02hi\0\0").unwrap();
-///
-/// // A decoder that returns whatever it has, as one frame.
-/// struct Whatever;
-/// impl Decoder for Whatever {
-///     type Item = Vec<u8>;
-///     type Error = std::io::Error;
-///     fn decode(&mut self, src: &mut bytes::BytesMut) -> std::io::Result<Option<Vec<u8>>> {
-///         Ok((!src.is_empty()).then(|| src.split().to_vec()))
-///     }
-/// }
-/// let failure = framecheck::fuzz::try_check_decoder(|| Whatever, b"\0abc").unwrap_err();
-/// assert_eq!(failure.kind(), &FailureKind::Diverged);
-/// ```
-pub fn try_check_decoder<C, F>(make_codec: F, data: &[u8]) -> Result<(), Failure>
+/// [`Target::check_oracle`]: crate::Target::check_oracle
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mutation {
+    /// The byte at `at` becomes `byte`.
+    Overwrite {
+        /// Position.
+        at: u16,
+        /// New value.
+        byte: u8,
+    },
+    /// `bytes` inserted at `at`.
+    Insert {
+        /// Position.
+        at: u16,
+        /// Bytes to insert.
+        bytes: Vec<u8>,
+    },
+    /// The stream cut at `at`.
+    Cut {
+        /// Position.
+        at: u16,
+    },
+}
+
+/// Zero to three [`Mutation`]s; shrinks toward none.
+pub fn mutations() -> impl Strategy<Value = Vec<Mutation>> {
+    let one = prop_oneof![
+        3 => (any::<u16>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Overwrite { at, byte }),
+        2 => (any::<u16>(), vec(any::<u8>(), 1..4)).prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
+        2 => any::<u16>().prop_map(|at| Mutation::Cut { at }),
+    ];
+    vec(one, 0..=3)
+}
+
+/// `stream` with `mutations` applied in order.
+pub fn mutate(stream: &[u8], mutations: &[Mutation]) -> Vec<u8> {
+    let mut out = stream.to_vec();
+    let pos = |len: usize, at: u16| (len as u128 * u128::from(at) / 65536) as usize;
+    for m in mutations {
+        match m {
+            Mutation::Overwrite { at, byte } if !out.is_empty() => {
+                let i = pos(out.len(), *at);
+                out[i] = *byte;
+            }
+            Mutation::Overwrite { .. } => {}
+            Mutation::Insert { at, bytes } => {
+                let i = pos(out.len() + 1, *at);
+                out.splice(i..i, bytes.iter().copied());
+            }
+            Mutation::Cut { at } => out.truncate(pos(out.len() + 1, *at)),
+        }
+    }
+    out
+}
+
+/// The chunkings every stream is checked in, besides the fuzzer's.
+fn standard_chunkings() -> [Chunking; 2] {
+    [
+        Chunking::one_byte_reads(),
+        Chunking::new(vec![
+            Cut::Boundaries { shift: -1 },
+            Cut::Boundaries { shift: 0 },
+            Cut::Boundaries { shift: 1 },
+        ]),
+    ]
+}
+
+/// The oracle on one stream: one read against one-byte reads, against
+/// cuts at the boundaries the whole decode found, and against `chunking`
+/// (when it has cuts). The whole decode runs once.
+pub(crate) fn check_with<I, E, D>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &[u8],
+    chunking: &Chunking,
+) -> Result<(), Failure>
 where
-    F: Fn() -> C,
-    C: Decoder,
-    C::Item: PartialEq + Debug,
-    C::Error: Debug,
+    D: FrameDecoder,
+    D::Item: PartialEq + Debug,
+    D::Error: Debug,
 {
-    let (chunking, stream) = split_input(data);
+    let whole = whole_run(spec, stream)?;
+    let [bytewise, boundaries] = standard_chunkings();
+    let extra = (!chunking.cuts().is_empty()).then_some(chunking);
+    for c in extra.into_iter().chain([&bytewise, &boundaries]) {
+        compare(spec, stream, &whole, c)?;
+    }
+    Ok(())
+}
+
+/// One read against the reads of `chunking`.
+pub(crate) fn pair<I, E, D>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &[u8],
+    chunking: &Chunking,
+) -> Result<(), Failure>
+where
+    D: FrameDecoder,
+    D::Item: PartialEq + Debug,
+    D::Error: Debug,
+{
+    let whole = whole_run(spec, stream)?;
+    compare(spec, stream, &whole, chunking)
+}
+
+/// Feeds `stream` to a fresh decoder: in line when the spec has no worker
+/// (no copy of the input), else on the worker.
+fn run_on<I, E, D: FrameDecoder>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &[u8],
+    read_ends: &[usize],
+) -> Option<Run<D::Item, D::Error>> {
     let max_items = stream.len() + 1;
-    let whole = feed(&mut make_codec(), stream, &[], max_items);
+    match spec.offload {
+        None => {
+            let mut decoder = (spec.decoder)();
+            Some(feed(
+                &mut decoder,
+                stream,
+                read_ends,
+                ReadLimit::Unlimited,
+                max_items,
+            ))
+        }
+        Some(_) => spec.feed(
+            &Bytes::copy_from_slice(stream),
+            read_ends,
+            ReadLimit::Unlimited,
+            max_items,
+        ),
+    }
+}
+
+/// The whole stream in one read, and the frame ends it showed.
+pub(crate) struct Whole<T, E> {
+    run: Run<T, E>,
+    layout: Layout,
+}
+
+fn whole_run<I, E, D: FrameDecoder>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &[u8],
+) -> Result<Whole<D::Item, D::Error>, Failure> {
+    let Some(run) = run_on(spec, stream, &[]) else {
+        return Err(hung(
+            spec,
+            stream,
+            &[],
+            &Chunking::whole(),
+            Property::Oracle,
+        ));
+    };
     // Frame ends as the decoder consumed them, then the unconsumed tail as
     // one more "frame", so cuts aim inside it too.
-    let mut ends = Vec::with_capacity(whole.consumed.len() + 1);
+    let mut ends = Vec::with_capacity(run.consumed.len() + 1);
     let mut last = 0;
-    for &c in &whole.consumed {
+    for &c in &run.consumed {
         last = c.clamp(last, stream.len());
         ends.push(last);
     }
     if last < stream.len() {
         ends.push(stream.len());
     }
-    let layout = Layout::new(ends);
+    Ok(Whole {
+        run,
+        layout: Layout::new(ends),
+    })
+}
+
+/// The whole run against the reads of `chunking`.
+fn compare<I, E, D>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &[u8],
+    whole: &Whole<D::Item, D::Error>,
+    chunking: &Chunking,
+) -> Result<(), Failure>
+where
+    D: FrameDecoder,
+    D::Item: PartialEq + Debug,
+    D::Error: Debug,
+{
+    let Whole { run: whole, layout } = whole;
+    let layout = layout.clone();
     let read_ends = chunking.read_ends(&layout);
     let chunked = if matches!(whole.stop, Stop::Panic { .. } | Stop::Runaway { .. }) {
         None
     } else {
-        Some(feed(&mut make_codec(), stream, &read_ends, max_items))
+        match run_on(spec, stream, &read_ends) {
+            Some(run) => Some(run),
+            None => return Err(hung(spec, stream, &read_ends, chunking, Property::Oracle)),
+        }
     };
-    let same_stop = |a: &Stop<C::Error>, b: &Stop<C::Error>| {
+    let same_stop = |a: &Stop<D::Error>, b: &Stop<D::Error>| {
         matches!(
             (a, b),
             (Stop::Clean, Stop::Clean) | (Stop::Error { .. }, Stop::Error { .. })
@@ -119,7 +310,7 @@ where
     };
     let first_bad = chunked
         .as_ref()
-        .and_then(|c| first_difference(&c.items, &whole.items));
+        .and_then(|c| c.items.iter().zip(&whole.items).position(|(a, b)| a != b));
     if let Some(c) = &chunked {
         if first_bad.is_none()
             && c.items.len() == whole.items.len()
@@ -129,28 +320,37 @@ where
         }
     }
 
-    let heads = probe_heads(&make_codec, stream, &layout);
-    let ctx = Context {
-        layout: &layout,
-        heads: &heads,
-        read_ends: &read_ends,
-        chunking: &chunking,
-        fed: stream.len(),
-    };
+    let heads = spec.heads(stream, &layout);
+    let one_read = texts(&whole.items);
     let Some(chunked) = chunked else {
-        let one_read = Context {
+        let ctx = Context {
+            layout: &layout,
+            heads: &heads,
             read_ends: &[],
-            ..ctx
+            chunking: &Chunking::whole(),
+            fed: stream.len(),
+            limit_note: None,
         };
-        let (kind, headline) = one_read.stop_headline(&whole.stop, whole.items.len());
+        let (kind, headline) = ctx.stop_headline(&whole.stop, whole.items.len());
         let body = format!(
             "in one read of {} bytes\n{}",
             stream.len(),
-            one_read.body(&whole, &whole.items, "frames before")
+            ctx.body(whole, "before", &one_read, &one_read, &|_| true)
         );
-        return Err(Failure::new(kind, headline, body).with_chunking(&chunking));
+        return Err(Failure::new(kind, headline, body)
+            .with_chunking(&Chunking::whole())
+            .with_property(Property::Oracle)
+            .with_case(stream, &[], one_read.clone(), one_read));
     };
-    let stop_text = |s: &Stop<C::Error>| match s {
+    let ctx = Context {
+        layout: &layout,
+        heads: &heads,
+        read_ends: &chunked.reads,
+        chunking,
+        fed: stream.len(),
+        limit_note: None,
+    };
+    let stop_text = |s: &Stop<D::Error>| match s {
         Stop::Clean => "a clean end".to_owned(),
         Stop::Error { error, .. } => format!("an error ({error:?})"),
         Stop::Panic { message, .. } => format!("a panic ({message})"),
@@ -163,8 +363,8 @@ where
         (Some(i), _) => (
             FailureKind::Diverged,
             format!(
-                "{}; frame {i} came out different in chunks than in one read",
-                reads_in_frame(&layout, &heads, &read_ends, i)
+                "{}; frame {i} came out different in these reads than in one read",
+                reads_in_frame(&layout, &heads, &chunked.reads, i)
             ),
         ),
         (None, _) if chunked.items.len() != whole.items.len() => {
@@ -172,8 +372,8 @@ where
             (
                 FailureKind::Diverged,
                 format!(
-                    "{}; {} came out in chunks, {} in one read",
-                    reads_in_frame(&layout, &heads, &read_ends, i),
+                    "{}; {} came out in these reads, {} in one read",
+                    reads_in_frame(&layout, &heads, &chunked.reads, i),
                     frames(chunked.items.len()),
                     frames(whole.items.len())
                 ),
@@ -182,37 +382,233 @@ where
         (None, _) => (
             FailureKind::Diverged,
             format!(
-                "same frames, but decoding ended with {} in chunks and {} in one read",
+                "{}; same frames, but decoding ended with {} in these reads and {} in one read",
+                reads_in_frame(
+                    &layout,
+                    &heads,
+                    &chunked.reads,
+                    whole.items.len().min(layout.frames().saturating_sub(1))
+                ),
                 stop_text(&chunked.stop),
                 stop_text(&whole.stop)
             ),
         ),
     };
+    let decoded = texts(&chunked.items);
+    let same = |i: usize| match (chunked.items.get(i), whole.items.get(i)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    };
     let body = format!(
         "in one read: {}, then {}\n{}",
         frames(whole.items.len()),
         stop_text(&whole.stop),
-        ctx.body(&chunked, &whole.items, "one read")
+        ctx.body(&chunked, "one read", &one_read, &decoded, &same)
     );
-    Err(Failure::new(kind, headline, body).with_chunking(&chunking))
+    Err(Failure::new(kind, headline, body)
+        .with_chunking(chunking)
+        .with_property(Property::Oracle)
+        .with_case(stream, &chunked.reads, one_read, decoded))
 }
 
-/// [`try_check_decoder`], panicking with the report: the body of a fuzz
-/// target.
+/// Reduces a failing oracle input: the diverging chunking to its fewest
+/// reads, then the stream to its shortest failing form (tail cut, bytes
+/// removed), alternating until nothing simpler fails.
+pub(crate) fn reduce_input<I, E, D>(
+    spec: &Spec<'_, I, E, D>,
+    stream: Vec<u8>,
+    chunking: Chunking,
+    counts: &dyn Fn(&Failure) -> bool,
+) -> (Vec<u8>, Chunking)
+where
+    D: FrameDecoder,
+    D::Item: PartialEq + Debug,
+    D::Error: Debug,
+{
+    // The chunking that diverges: the fuzzer's or one of the standard ones.
+    let bytes = Bytes::from(stream);
+    let diverging = match check_with(spec, &bytes, &chunking) {
+        Err(failure) if counts(&failure) => failure.chunking().cloned().unwrap_or(chunking),
+        _ => return (bytes.to_vec(), chunking),
+    };
+    let fails = |(s, c): &(Bytes, Chunking)| pair(spec, s, c).is_err_and(|f| counts(&f));
+    let simpler = |(s, c): &(Bytes, Chunking)| {
+        let mut out = Vec::new();
+        let len = s.len();
+        let mut step = len / 2;
+        while step > 0 {
+            out.push((s.slice(..len - step), c.clone()));
+            for at in (0..len.saturating_sub(step)).step_by(step.max(len / 8).max(1)) {
+                let mut shorter = s[..at].to_vec();
+                shorter.extend_from_slice(&s[at + step..]);
+                out.push((Bytes::from(shorter), c.clone()));
+            }
+            step /= 2;
+        }
+        // Fewest reads: the chunking as explicit points, one dropped at a
+        // time (the boundaries as the whole decode of `s` found them).
+        if let Ok(whole) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut d = (spec.decoder)();
+            crate::drive::feed(&mut d, s, &[], ReadLimit::Unlimited, s.len() + 1).consumed
+        })) {
+            let mut ends: Vec<usize> = whole.into_iter().filter(|&e| e <= len).collect();
+            ends.dedup();
+            if ends.last() != Some(&len) && len > 0 {
+                ends.push(len);
+            }
+            if ends.windows(2).all(|w| w[0] <= w[1]) {
+                let layout = Layout::new(ends);
+                out.extend(
+                    reduce::simpler_chunkings(c, Some(&layout), len)
+                        .into_iter()
+                        .map(|c| (s.clone(), c)),
+                );
+            }
+        }
+        out
+    };
+    let (s, c) = reduce::reduce((bytes, diverging), &simpler, &fails);
+    (s.to_vec(), c)
+}
+
+/// A spec for one decoder factory alone, decoding in line.
+fn inline_spec<'a, D: FrameDecoder>(
+    decoder: &'a dyn Fn() -> D,
+    never: &'a dyn Fn(&D::Item, &()) -> bool,
+) -> Spec<'a, (), (), D> {
+    Spec {
+        encoder: &|| (),
+        decoder,
+        same: never,
+        merge: None,
+        limit: ReadLimit::Unlimited,
+        offload: None,
+        probe: None,
+        time_limit: std::time::Duration::ZERO,
+        blind: std::cell::Cell::new(0),
+    }
+}
+
+/// The oracle on fuzz input `data` (layout in the [module docs](self)):
+/// fresh decoders from `make_codec` decode the stream in one read, in
+/// one-byte reads, cut at the frame ends the whole decode found, and in
+/// the input's own chunking when it has one; all must agree. The failure
+/// is reduced to the fewest reads and the shortest stream.
 ///
-/// # Panics
+/// # Errors
 ///
-/// When [`try_check_decoder`] returns a failure.
+/// A [`Failure`] when the frames differ, when one way ends in an error and
+/// the other does not, when the decoder panics, or when it returns frames
+/// without end (more frames than bytes).
 ///
 /// # Examples
 ///
 /// ```
-/// use framecheck_codec::HeaderCodec;
+/// use framecheck::FailureKind;
+/// use tokio_util::codec::{Decoder, LengthDelimitedCodec};
 ///
-/// framecheck::fuzz::check_decoder(HeaderCodec::new, b"\0\x0e\0\0\0{\"data_size\":2}hi");
-/// // In a fuzz target:
-/// // fuzz_target!(|data: &[u8]| framecheck::fuzz::check_decoder(HeaderCodec::new, data));
+/// // Whatever the bytes, LengthDelimitedCodec decodes them the same way
+/// // whole and in reads.
+/// framecheck::fuzz::check_input(LengthDelimitedCodec::new, b"\0\0\0\x02hi\0\0").unwrap();
+///
+/// // A decoder that returns whatever it has, as one frame.
+/// struct Whatever;
+/// impl Decoder for Whatever {
+///     type Item = Vec<u8>;
+///     type Error = std::io::Error;
+///     fn decode(&mut self, src: &mut bytes::BytesMut) -> std::io::Result<Option<Vec<u8>>> {
+///         Ok((!src.is_empty()).then(|| src.split().to_vec()))
+///     }
+/// }
+/// let failure = framecheck::fuzz::check_input(|| Whatever, b"abc").unwrap_err();
+/// assert_eq!(failure.kind(), &FailureKind::Diverged);
 /// ```
+pub fn check_input<D, F>(make_codec: F, data: &[u8]) -> Result<(), Failure>
+where
+    F: Fn() -> D,
+    D: FrameDecoder,
+    D::Item: PartialEq + Debug,
+    D::Error: Debug,
+{
+    let never = |_: &D::Item, _: &()| false;
+    let spec = inline_spec(&make_codec, &never);
+    let (chunking, stream) = parse_input(data);
+    let chunking = chunking.unwrap_or_default();
+    if check_with(&spec, stream, &chunking).is_ok() {
+        return Ok(());
+    }
+    let (stream, chunking) = reduce_input(&spec, stream.to_vec(), chunking, &|_| true);
+    let bytes = Bytes::from(stream);
+    match pair(&spec, &bytes, &chunking) {
+        Err(failure) => Err(failure.with_note(&format!(
+            "reduced from a {}-byte input to the fewest reads and the shortest stream:",
+            data.len()
+        ))),
+        Ok(()) => check_with(&spec, &bytes, &chunking),
+    }
+}
+
+/// [`check_input`] without the reduction: the first failure as found, for
+/// a loop that shrinks its inputs itself (a proptest run), where reducing
+/// every failing candidate again would cost more than it tells.
+///
+/// # Errors
+///
+/// As [`check_input`], unreduced.
+pub fn check_input_unreduced<D, F>(make_codec: F, data: &[u8]) -> Result<(), Failure>
+where
+    F: Fn() -> D,
+    D: FrameDecoder,
+    D::Item: PartialEq + Debug,
+    D::Error: Debug,
+{
+    let never = |_: &D::Item, _: &()| false;
+    let spec = inline_spec(&make_codec, &never);
+    let (chunking, stream) = parse_input(data);
+    check_with(&spec, stream, &chunking.unwrap_or_default())
+}
+
+/// [`check_input`], panicking with the report: the body of a fuzz target.
+///
+/// # Panics
+///
+/// When [`check_input`] returns a failure.
+#[track_caller]
+pub fn assert_input<D, F>(make_codec: F, data: &[u8])
+where
+    F: Fn() -> D,
+    D: FrameDecoder,
+    D::Item: PartialEq + Debug,
+    D::Error: Debug,
+{
+    if let Err(failure) = check_input(make_codec, data) {
+        panic!("decoder check failed: {failure}");
+    }
+}
+
+/// The old name of [`check_input`], kept for existing fuzz targets and
+/// tests; new code follows the crate's rule (`check_*` returns the
+/// failure) and calls [`check_input`].
+///
+/// # Errors
+///
+/// As [`check_input`].
+pub fn try_check_decoder<C, F>(make_codec: F, data: &[u8]) -> Result<(), Failure>
+where
+    F: Fn() -> C,
+    C: Decoder,
+    C::Item: PartialEq + Debug,
+    C::Error: Debug,
+{
+    check_input(make_codec, data)
+}
+
+/// The old name of [`assert_input`] (it panics, despite its name), kept
+/// for existing fuzz targets; new code calls [`assert_input`].
+///
+/// # Panics
+///
+/// As [`assert_input`].
 #[track_caller]
 pub fn check_decoder<C, F>(make_codec: F, data: &[u8])
 where
@@ -221,7 +617,5 @@ where
     C::Item: PartialEq + Debug,
     C::Error: Debug,
 {
-    if let Err(failure) = try_check_decoder(make_codec, data) {
-        panic!("decoder check failed: {failure}");
-    }
+    assert_input(make_codec, data);
 }

@@ -1,32 +1,42 @@
-//! Running the properties under proptest: settings, persistence of failing
-//! cases, and the entry points.
+//! Running the properties under proptest: settings, the codec under test,
+//! persistence of failing cases, and the entry points.
 
-use std::{fmt::Debug, panic::Location};
+use std::{
+    any::type_name, cell::RefCell, fmt::Debug, panic::Location, path::PathBuf, time::Duration,
+};
 
 use proptest::{
-    prop_oneof,
-    strategy::Strategy,
-    test_runner::{
-        Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
-    },
+    strategy::{Just, NewTree, Strategy, ValueTree},
+    test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner},
 };
 use tokio_util::codec::{Decoder, Encoder};
 
-use crate::TestableCodec;
 use crate::{
-    case::encode_all,
-    chunk::{chunkings, points, Chunking, Layout, Point},
-    failure::{Failure, FailureKind},
-    persist, reduce,
-    roundtrip::roundtrip_case,
-    truncation::truncation_case,
+    case::Pieces,
+    chunk::{chunkings, points, Chunking, Point},
+    drive::ReadLimit,
+    failure::{Failure, FailureKind, Property},
+    framework::{FrameDecoder, FrameEncoder},
+    persist, reduce, roundtrip,
+    spec::Spec,
+    truncation,
+    watch::Worker,
+    TestableCodec,
 };
 
-/// Settings for a property run. [`Harness::new`] (what the free functions
-/// use) runs proptest's default number of cases, or `PROPTEST_CASES` when
-/// set, with a random seed, persisting failing cases under
-/// `proptest-regressions/` next to the calling file's crate and replaying
-/// them first.
+/// Settings for a property run, and the runner of every property.
+///
+/// [`Harness::new`] (what the free functions use) runs proptest's default
+/// number of cases, or `PROPTEST_CASES` when set, with a random seed,
+/// saving failing cases under `proptest-regressions/` next to the calling
+/// file's crate (keyed by property, decoder type and test) and replaying
+/// them first. Each case of a [`Target`] property has a time limit ([`Harness::time_limit`], 5 s by
+/// default). In about 30% of cases two of the strategy's frame lists are
+/// glued into one stream ([`Harness::glue`] turns that off). Reads may be
+/// of any size unless [`Harness::read_limit`] says otherwise.
+///
+/// Name rule: `check_*` returns the [`Failure`], `assert_*` panics with its
+/// report. Nothing is printed by `check_*`.
 ///
 /// # Examples
 ///
@@ -47,7 +57,16 @@ pub struct Harness {
     persistence: Option<bool>,
     /// The bound of [`Harness::check_alloc_bound`].
     pub(crate) alloc: crate::alloc_bound::AllocBound,
+    glue: Option<bool>,
+    read_limit: ReadLimit,
+    time_limit: Option<Duration>,
+    chunking: Option<Chunking>,
+    only: Option<fn(&FailureKind) -> bool>,
+    regressions_dir: Option<PathBuf>,
 }
+
+/// The default time limit of one case.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(5);
 
 impl Harness {
     /// The default settings.
@@ -71,18 +90,753 @@ impl Harness {
         self
     }
 
-    /// Whether to save failing cases under `proptest-regressions/` and
-    /// replay saved ones first (on by default, off with a fixed seed).
+    /// Whether to save failing cases and replay saved ones first (on by
+    /// default, off with a fixed seed).
     #[must_use]
     pub fn persistence(mut self, on: bool) -> Self {
         self.persistence = Some(on);
         self
     }
 
+    /// Saves failing cases in `dir` (as `<calling file stem>.framecheck.txt`)
+    /// instead of `proptest-regressions/` next to the calling crate.
+    #[must_use]
+    pub fn regressions_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.regressions_dir = Some(dir.into());
+        self
+    }
+
+    /// Whether two of the strategy's frame lists are sometimes glued into
+    /// one stream (on by default, in about 30% of cases: a strategy of one
+    /// frame still gets streams of several, which stale-state bugs need).
+    /// Turn it off for a protocol that carries one message per connection,
+    /// or waits for an acknowledgement before the next one.
+    #[must_use]
+    pub fn glue(mut self, on: bool) -> Self {
+        self.glue = Some(on);
+        self
+    }
+
+    /// How large a read may be: [`ReadLimit::Unlimited`] by default (a
+    /// failure that needs a read larger than `FramedRead::new` makes says
+    /// so in its report); [`ReadLimit::FramedRead`] models tokio-util's
+    /// `FramedRead::with_capacity`.
+    #[must_use]
+    pub fn read_limit(mut self, limit: ReadLimit) -> Self {
+        self.read_limit = limit;
+        self
+    }
+
+    /// The longest one case's decoding may take before it is reported as
+    /// [`FailureKind::Hung`] (default [`DEFAULT_TIME_LIMIT`]), in the
+    /// properties of a [`Target`] (`harness.codec(..)` / `harness.split(..)`),
+    /// whose codecs are `Send + 'static`; the older forms that take the
+    /// factory directly decode in line, without it. Decoding runs
+    /// on a worker thread; a hung thread cannot be killed and is left
+    /// behind until the test process exits. `Duration::ZERO` turns the
+    /// limit off: decoding runs on the calling thread (no hand-over to a
+    /// worker per case, so faster), and a decoder that hangs hangs the
+    /// test.
+    #[must_use]
+    pub fn time_limit(mut self, limit: Duration) -> Self {
+        self.time_limit = Some(limit);
+        self
+    }
+
+    /// Every case uses this chunking (say [`Chunking::whole`], to look at
+    /// truncation alone) instead of generated ones.
+    #[must_use]
+    pub fn chunking(mut self, chunking: Chunking) -> Self {
+        self.chunking = Some(chunking);
+        self
+    }
+
+    /// Counts only failures of the kinds `wanted` accepts (say
+    /// `|k| matches!(k, FailureKind::Panicked)`); cases failing otherwise
+    /// pass. An encoder's refusal and a hang always count.
+    #[must_use]
+    pub fn only(mut self, wanted: fn(&FailureKind) -> bool) -> Self {
+        self.only = Some(wanted);
+        self
+    }
+
+    /// The codec under test, one type for both directions: `make_codec`
+    /// makes the encoder and each decoder. For a closure that is not
+    /// `Clone`, use [`Harness::split`]`(&make, &make)`.
+    pub fn codec<F: Fn() -> C + Clone, C>(&self, make_codec: F) -> Target<F, F> {
+        self.split(make_codec.clone(), make_codec)
+    }
+
+    /// The codec under test as an encoder factory and a decoder factory,
+    /// of different types (a client codec encoding what a server codec
+    /// decodes). Wrap a factory that returns a `Result` with
+    /// [`ok_or_panic`].
+    pub fn split<FE, FD>(&self, make_encoder: FE, make_decoder: FD) -> Target<FE, FD> {
+        Target {
+            harness: self.clone(),
+            encoder: make_encoder,
+            decoder: make_decoder,
+            compare: Equal,
+            merge: NoMerge,
+        }
+    }
+}
+
+/// A factory that returns a `Result` (a constructor that validates its
+/// settings), as one the harness takes: it panics with the error, which
+/// the harness reports as a failure of the encoder (or decoder).
+///
+/// ```
+/// # use tokio_util::codec::LinesCodec;
+/// fn new_codec() -> Result<LinesCodec, String> { Ok(LinesCodec::new()) }
+/// framecheck::Harness::new()
+///     .cases(16)
+///     .codec(framecheck::ok_or_panic(new_codec))
+///     .check_roundtrip(framecheck::strategies::lines())
+///     .unwrap();
+/// ```
+pub fn ok_or_panic<T, E: Debug>(make: impl Fn() -> Result<T, E> + Clone) -> impl Fn() -> T + Clone {
+    move || match make() {
+        Ok(value) => value,
+        Err(error) => panic!("the codec's constructor failed: {error:?}"),
+    }
+}
+
+/// Items compared with `==` (the default of a [`Target`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Equal;
+
+/// No merging of decoded items (the default of a [`Target`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoMerge;
+
+/// How a decoded item is compared with the frame sent: `==` ([`Equal`]) or
+/// any `Fn(&Decoded, &Sent) -> bool`.
+pub trait Compare<T, I> {
+    /// Whether `decoded` is the frame `sent`.
+    fn same(&self, decoded: &T, sent: &I) -> bool;
+}
+
+impl<T: PartialEq<I>, I> Compare<T, I> for Equal {
+    fn same(&self, decoded: &T, sent: &I) -> bool {
+        decoded == sent
+    }
+}
+
+impl<T, I, F: Fn(&T, &I) -> bool> Compare<T, I> for F {
+    fn same(&self, decoded: &T, sent: &I) -> bool {
+        self(decoded, sent)
+    }
+}
+
+/// How consecutive decoded items merge before comparison: not at all
+/// ([`NoMerge`]) or any `Fn(&mut T, T) -> Option<T>` (merge the second
+/// into the first and return `None`, or give it back).
+pub trait MergeItems<T> {
+    /// Merges `next` into `item`, or gives `next` back.
+    fn merge(&self, item: &mut T, next: T) -> Option<T>;
+    /// Whether this merges at all.
+    fn merges(&self) -> bool {
+        true
+    }
+}
+
+impl<T> MergeItems<T> for NoMerge {
+    fn merge(&self, _: &mut T, next: T) -> Option<T> {
+        Some(next)
+    }
+    fn merges(&self) -> bool {
+        false
+    }
+}
+
+impl<T, F: Fn(&mut T, T) -> Option<T>> MergeItems<T> for F {
+    fn merge(&self, item: &mut T, next: T) -> Option<T> {
+        self(item, next)
+    }
+}
+
+/// A codec under test with its settings: made by [`Harness::codec`] or
+/// [`Harness::split`]; every property is a method.
+///
+/// # Examples
+///
+/// A client codec encodes requests, a server codec decodes them, into a
+/// type without `PartialEq` with what was sent:
+///
+/// ```
+/// use framecheck::{bytes::{Bytes, BytesMut}, strategies, Harness};
+/// use framecheck::tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
+///
+/// struct Client(LengthDelimitedCodec);
+/// impl Encoder<Bytes> for Client {
+///     type Error = std::io::Error;
+///     fn encode(&mut self, item: Bytes, dst: &mut BytesMut) -> std::io::Result<()> {
+///         self.0.encode(item, dst)
+///     }
+/// }
+/// struct Server(LengthDelimitedCodec);
+/// #[derive(Debug)]
+/// struct Request(BytesMut);
+/// impl Decoder for Server {
+///     type Item = Request;
+///     type Error = std::io::Error;
+///     fn decode(&mut self, src: &mut BytesMut) -> std::io::Result<Option<Request>> {
+///         Ok(self.0.decode(src)?.map(Request))
+///     }
+/// }
+/// Harness::new()
+///     .cases(32)
+///     .split(|| Client(LengthDelimitedCodec::new()), || Server(LengthDelimitedCodec::new()))
+///     .compare(|got: &Request, sent: &Bytes| got.0 == sent)
+///     .check_roundtrip(strategies::byte_frames())
+///     .unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct Target<FE, FD, C = Equal, M = NoMerge> {
+    harness: Harness,
+    encoder: FE,
+    decoder: FD,
+    compare: C,
+    merge: M,
+}
+
+impl<FE, FD, C, M> Target<FE, FD, C, M> {
+    /// Compares each decoded item with the frame sent by `same` instead of
+    /// `==`: for items that are not `PartialEq` with what was sent, or
+    /// fields normalised by design.
+    pub fn compare<G>(self, same: G) -> Target<FE, FD, G, M> {
+        Target {
+            harness: self.harness,
+            encoder: self.encoder,
+            decoder: self.decoder,
+            compare: same,
+            merge: self.merge,
+        }
+    }
+
+    /// Compares a key of each: `decoded_key(item) == sent_key(frame)`.
+    pub fn compare_by_key<T, I, K: PartialEq>(
+        self,
+        decoded_key: impl Fn(&T) -> K,
+        sent_key: impl Fn(&I) -> K,
+    ) -> Target<FE, FD, impl Fn(&T, &I) -> bool, M> {
+        self.compare(move |d: &T, s: &I| decoded_key(d) == sent_key(s))
+    }
+
+    /// Merges consecutive decoded items before comparing (items that
+    /// arrive in read-dependent pieces: a body streamed as fragments).
+    /// `merge(item, next)` merges `next` into `item` and returns `None`,
+    /// or returns `Some(next)` when they do not belong together. The frames
+    /// sent are compared with the merged items. In truncation, the pieces
+    /// of the frame the cut falls in may come out before the error.
+    pub fn merge<G>(self, merge: G) -> Target<FE, FD, C, G> {
+        Target {
+            harness: self.harness,
+            encoder: self.encoder,
+            decoder: self.decoder,
+            compare: self.compare,
+            merge,
+        }
+    }
+
+    /// The settings.
+    pub fn harness(&self) -> &Harness {
+        &self.harness
+    }
+}
+
+/// Each property's verdict from [`Target::check_all`].
+#[derive(Debug)]
+pub struct Verdicts {
+    /// [`Target::check_roundtrip`].
+    pub roundtrip: Result<(), Failure>,
+    /// [`Target::check_truncation`].
+    pub truncation: Result<(), Failure>,
+    /// [`Target::check_oracle`].
+    pub oracle: Result<(), Failure>,
+}
+
+impl Verdicts {
+    /// The failures, in the order roundtrip, truncation, oracle.
+    pub fn failures(&self) -> Vec<&Failure> {
+        [&self.roundtrip, &self.truncation, &self.oracle]
+            .into_iter()
+            .filter_map(|r| r.as_ref().err())
+            .collect()
+    }
+
+    /// Whether every property passed.
+    pub fn passed(&self) -> bool {
+        self.failures().is_empty()
+    }
+}
+
+impl std::fmt::Display for Verdicts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (name, verdict) in [
+            ("roundtrip", &self.roundtrip),
+            ("truncation", &self.truncation),
+            ("oracle", &self.oracle),
+        ] {
+            match verdict {
+                Ok(()) => writeln!(f, "{name}: passed")?,
+                Err(failure) => writeln!(f, "{name}: FAILED: {failure}\n")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<FE, FD, C, M> Target<FE, FD, C, M> {
+    /// Runs `f` with the [`Spec`] of this target for frames of type `I`,
+    /// decoding on a worker thread under the harness's time limit (or in
+    /// line when the limit is zero).
+    fn with_spec<I, E, D, R>(&self, f: impl FnOnce(&Spec<'_, I, E, D>) -> R) -> R
+    where
+        FE: Fn() -> E,
+        FD: Fn() -> D,
+        E: FrameEncoder<I>,
+        D: FrameDecoder + Send + 'static,
+        D::Item: Send + 'static,
+        D::Error: Send + 'static,
+        C: Compare<D::Item, I>,
+        M: MergeItems<D::Item>,
+    {
+        let limit = self.harness.case_time_limit();
+        let worker = (!limit.is_zero())
+            .then(|| Worker::<D>::start(limit))
+            .flatten();
+        let offload = |d: D, s, e, l, m| match &worker {
+            Some(w) => w.feed(d, s, e, l, m),
+            None => {
+                let mut d = d;
+                Some(crate::drive::feed(&mut d, &s, &e, l, m))
+            }
+        };
+        let probe = |frame, bytes| {
+            let w = worker.as_ref()?;
+            let first = crate::drive::quietly(&self.decoder).ok()?;
+            let second = crate::drive::quietly(&self.decoder).ok()?;
+            w.probe(first, second, frame, bytes)
+        };
+        let on_worker = worker.is_some();
+        self.spec_then(
+            on_worker.then_some(&offload as _),
+            on_worker.then_some(&probe as _),
+            limit,
+            f,
+        )
+    }
+
+    /// Runs `f` with the [`Spec`] of this target, decoding on the calling
+    /// thread with no time limit: for the entry points that predate the
+    /// limit, which take codecs that are not `Send + 'static`.
+    fn with_spec_in_line<I, E, D, R>(&self, f: impl FnOnce(&Spec<'_, I, E, D>) -> R) -> R
+    where
+        FE: Fn() -> E,
+        FD: Fn() -> D,
+        E: FrameEncoder<I>,
+        D: FrameDecoder,
+        C: Compare<D::Item, I>,
+        M: MergeItems<D::Item>,
+    {
+        self.spec_then(None, None, Duration::ZERO, f)
+    }
+
+    /// The [`Spec`] of this target with the given worker hooks, given to `f`.
+    fn spec_then<'s, I, E, D, R>(
+        &'s self,
+        offload: Option<crate::spec::Offload<'s, D>>,
+        probe: Option<crate::spec::OffloadProbe<'s>>,
+        time_limit: Duration,
+        f: impl FnOnce(&Spec<'_, I, E, D>) -> R,
+    ) -> R
+    where
+        FE: Fn() -> E,
+        FD: Fn() -> D,
+        E: FrameEncoder<I>,
+        D: FrameDecoder,
+        C: Compare<D::Item, I>,
+        M: MergeItems<D::Item>,
+    {
+        let same = |d: &D::Item, s: &I| self.compare.same(d, s);
+        let merge = |a: &mut D::Item, b: D::Item| self.merge.merge(a, b);
+        let spec = Spec {
+            encoder: &self.encoder,
+            decoder: &self.decoder,
+            same: &same,
+            merge: self.merge.merges().then_some(&merge as _),
+            limit: self.harness.read_limit,
+            offload,
+            probe,
+            time_limit,
+            blind: std::cell::Cell::new(0),
+        };
+        f(&spec)
+    }
+
+    /// [`Target::check_roundtrip`] on the calling thread, without the time
+    /// limit and its `Send + 'static` bounds.
+    #[track_caller]
+    fn check_roundtrip_in_line<I, E, D, S>(&self, frames: S) -> Result<(), Failure>
+    where
+        FE: Fn() -> E,
+        FD: Fn() -> D,
+        E: FrameEncoder<I>,
+        D: FrameDecoder,
+        D::Item: Debug,
+        D::Error: Debug,
+        C: Compare<D::Item, I>,
+        M: MergeItems<D::Item>,
+        I: Debug,
+        S: Strategy<Value = Vec<I>>,
+    {
+        let caller = Location::caller();
+        self.with_spec_in_line(|spec| self.harness.run_roundtrip(caller, spec, &frames))
+    }
+
+    /// [`Target::check_truncation`] on the calling thread, without the time
+    /// limit and its `Send + 'static` bounds.
+    #[track_caller]
+    fn check_truncation_in_line<I, E, D, S>(&self, frames: S) -> Result<(), Failure>
+    where
+        FE: Fn() -> E,
+        FD: Fn() -> D,
+        E: FrameEncoder<I>,
+        D: FrameDecoder,
+        D::Item: Debug,
+        D::Error: Debug,
+        C: Compare<D::Item, I>,
+        M: MergeItems<D::Item>,
+        I: Debug,
+        S: Strategy<Value = Vec<I>>,
+    {
+        let caller = Location::caller();
+        self.with_spec_in_line(|spec| self.harness.run_truncation(caller, spec, &frames))
+    }
+
+    /// The round-trip property: frames from `frames`, encoded once, cut
+    /// into reads by the harness's chunkings, fed to a fresh decoder as
+    /// `FramedRead` does, must come back exactly, in order, with a clean
+    /// end. Returns the minimal failing case.
+    ///
+    /// # Errors
+    ///
+    /// The minimal failing case's [`Failure`].
+    #[track_caller]
+    pub fn check_roundtrip<I, E, D, S>(&self, frames: S) -> Result<(), Failure>
+    where
+        FE: Fn() -> E,
+        FD: Fn() -> D,
+        E: FrameEncoder<I>,
+        D: FrameDecoder + Send + 'static,
+        D::Item: Debug + Send + 'static,
+        D::Error: Debug + Send + 'static,
+        C: Compare<D::Item, I>,
+        M: MergeItems<D::Item>,
+        I: Debug,
+        S: Strategy<Value = Vec<I>>,
+    {
+        let caller = Location::caller();
+        self.with_spec(|spec| self.harness.run_roundtrip(caller, spec, &frames))
+    }
+
+    /// [`Target::check_roundtrip`], panicking with the report.
+    ///
+    /// # Panics
+    ///
+    /// When the property fails.
+    #[track_caller]
+    pub fn assert_roundtrip<I, E, D, S>(&self, frames: S)
+    where
+        FE: Fn() -> E,
+        FD: Fn() -> D,
+        E: FrameEncoder<I>,
+        D: FrameDecoder + Send + 'static,
+        D::Item: Debug + Send + 'static,
+        D::Error: Debug + Send + 'static,
+        C: Compare<D::Item, I>,
+        M: MergeItems<D::Item>,
+        I: Debug,
+        S: Strategy<Value = Vec<I>>,
+    {
+        if let Err(failure) = self.check_roundtrip(frames) {
+            panic!("round trip failed: {failure}");
+        }
+    }
+
+    /// The truncation property: the encoded stream cut short (aimed at
+    /// header ends, as the decoder shows them, and frame ends) and fed in
+    /// generated reads must give exactly the frames wholly inside the
+    /// prefix, then an error if the cut is inside a frame, or a clean end at
+    /// a frame boundary.
+    ///
+    /// # Errors
+    ///
+    /// The minimal failing case's [`Failure`].
+    #[track_caller]
+    pub fn check_truncation<I, E, D, S>(&self, frames: S) -> Result<(), Failure>
+    where
+        FE: Fn() -> E,
+        FD: Fn() -> D,
+        E: FrameEncoder<I>,
+        D: FrameDecoder + Send + 'static,
+        D::Item: Debug + Send + 'static,
+        D::Error: Debug + Send + 'static,
+        C: Compare<D::Item, I>,
+        M: MergeItems<D::Item>,
+        I: Debug,
+        S: Strategy<Value = Vec<I>>,
+    {
+        let caller = Location::caller();
+        self.with_spec(|spec| self.harness.run_truncation(caller, spec, &frames))
+    }
+
+    /// [`Target::check_truncation`], panicking with the report.
+    ///
+    /// # Panics
+    ///
+    /// When the property fails.
+    #[track_caller]
+    pub fn assert_truncation<I, E, D, S>(&self, frames: S)
+    where
+        FE: Fn() -> E,
+        FD: Fn() -> D,
+        E: FrameEncoder<I>,
+        D: FrameDecoder + Send + 'static,
+        D::Item: Debug + Send + 'static,
+        D::Error: Debug + Send + 'static,
+        C: Compare<D::Item, I>,
+        M: MergeItems<D::Item>,
+        I: Debug,
+        S: Strategy<Value = Vec<I>>,
+    {
+        if let Err(failure) = self.check_truncation(frames) {
+            panic!("truncation not detected: {failure}");
+        }
+    }
+
+    /// The fuzz oracle over generated inputs: valid encodings of frames
+    /// from `frames`, then bytes overwritten, inserted and cut
+    /// ([`crate::fuzz::mutations`]), each decoded whole, in one-byte reads,
+    /// cut at the frame ends the whole decode found, and in generated
+    /// reads, all of which must agree (the oracle of [`crate::fuzz::check_input`]).
+    /// Shrinks the frames and the mutations, then reduces the reads.
+    ///
+    /// # Errors
+    ///
+    /// The minimal failing case's [`Failure`].
+    #[track_caller]
+    pub fn check_oracle<I, E, D, S>(&self, frames: S) -> Result<(), Failure>
+    where
+        FE: Fn() -> E,
+        FD: Fn() -> D,
+        E: FrameEncoder<I>,
+        D: FrameDecoder + Send + 'static,
+        D::Item: Debug + PartialEq + Send + 'static,
+        D::Error: Debug + Send + 'static,
+        C: Compare<D::Item, I>,
+        M: MergeItems<D::Item>,
+        I: Debug,
+        S: Strategy<Value = Vec<I>>,
+    {
+        let caller = Location::caller();
+        self.with_spec(|spec| self.harness.run_oracle(caller, spec, &frames))
+    }
+
+    /// Every property on this codec, each verdict reported separately (one
+    /// failure does not hide the others).
+    #[track_caller]
+    pub fn check_all<I, E, D, S>(&self, frames: S) -> Verdicts
+    where
+        FE: Fn() -> E,
+        FD: Fn() -> D,
+        E: FrameEncoder<I>,
+        D: FrameDecoder + Send + 'static,
+        D::Item: Debug + PartialEq + Send + 'static,
+        D::Error: Debug + Send + 'static,
+        C: Compare<D::Item, I>,
+        M: MergeItems<D::Item>,
+        I: Debug,
+        S: Strategy<Value = Vec<I>>,
+    {
+        // Each property on its own worker: a hang in one does not stop
+        // the others.
+        Verdicts {
+            roundtrip: self.check_roundtrip(&frames),
+            truncation: self.check_truncation(&frames),
+            oracle: self.check_oracle(&frames),
+        }
+    }
+}
+
+/// Two copies of each value of a strategy (its value tree's `current()`
+/// twice): one to encode by value, one to compare with, with no `Clone`.
+#[derive(Debug)]
+struct Twice<S>(S);
+
+#[derive(Debug)]
+struct TwiceTree<T>(T);
+
+impl<S: Strategy> Strategy for Twice<S> {
+    type Tree = TwiceTree<S::Tree>;
+    type Value = (S::Value, S::Value);
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        self.0.new_tree(runner).map(TwiceTree)
+    }
+}
+
+impl<T: ValueTree> ValueTree for TwiceTree<T> {
+    type Value = (T::Value, T::Value);
+
+    fn current(&self) -> Self::Value {
+        (self.0.current(), self.0.current())
+    }
+
+    fn simplify(&mut self) -> bool {
+        self.0.simplify()
+    }
+
+    fn complicate(&mut self) -> bool {
+        self.0.complicate()
+    }
+}
+
+/// The user's frame lists and, in `share` of cases, a second list glued
+/// behind (shrinks toward a single list); `share == 0`: the lists alone.
+fn glued<I: Debug, S: Strategy<Value = Vec<I>>>(frames: &S, share: f64) -> Glued<'_, S> {
+    Glued { frames, share }
+}
+
+#[derive(Debug)]
+struct Glued<'a, S> {
+    frames: &'a S,
+    share: f64,
+}
+
+/// A [`Glued`] value: one list's tree, or two.
+#[derive(Debug)]
+struct GluedTree<T> {
+    first: T,
+    second: Option<T>,
+    /// The second list is left out (shrinking tries that first).
+    dropped: bool,
+    /// Leaving it out made the case pass: it stays.
+    keep: bool,
+    /// The last simplification left it out.
+    last_drop: bool,
+}
+
+impl<I: Debug, S: Strategy<Value = Vec<I>>> Strategy for Glued<'_, S> {
+    type Tree = GluedTree<S::Tree>;
+    type Value = Vec<I>;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        let first = self.frames.new_tree(runner)?;
+        let glue = self.share > 0.0
+            && proptest::bool::weighted(self.share)
+                .new_tree(runner)?
+                .current();
+        let second = if glue {
+            Some(self.frames.new_tree(runner)?)
+        } else {
+            None
+        };
+        Ok(GluedTree {
+            first,
+            second,
+            dropped: false,
+            keep: false,
+            last_drop: false,
+        })
+    }
+}
+
+impl<I: Debug, T: ValueTree<Value = Vec<I>>> ValueTree for GluedTree<T> {
+    type Value = Vec<I>;
+
+    fn current(&self) -> Vec<I> {
+        let mut frames = self.first.current();
+        if let (Some(second), false) = (&self.second, self.dropped) {
+            frames.extend(second.current());
+        }
+        frames
+    }
+
+    fn simplify(&mut self) -> bool {
+        if self.second.is_some() && !self.dropped && !self.keep {
+            self.dropped = true;
+            self.last_drop = true;
+            return true;
+        }
+        self.last_drop = false;
+        self.first.simplify()
+    }
+
+    fn complicate(&mut self) -> bool {
+        if self.last_drop {
+            self.last_drop = false;
+            self.dropped = false;
+            self.keep = true;
+            return true;
+        }
+        self.first.complicate()
+    }
+}
+
+/// Share of cases with two frame lists glued, when gluing is on.
+const GLUE_SHARE: f64 = 0.3;
+
+/// A case kept for reduction: frames by index into the encoded pieces.
+#[derive(Debug, Clone)]
+struct Kept<X> {
+    keep: Vec<usize>,
+    extra: X,
+}
+
+impl Harness {
+    fn case_time_limit(&self) -> Duration {
+        self.time_limit.unwrap_or(DEFAULT_TIME_LIMIT)
+    }
+
+    fn glue_share(&self) -> f64 {
+        if self.glue.unwrap_or(true) {
+            GLUE_SHARE
+        } else {
+            0.0
+        }
+    }
+
+    fn chunkings(&self) -> proptest::strategy::BoxedStrategy<Chunking> {
+        match &self.chunking {
+            Some(c) => Just(c.clone()).boxed(),
+            None => chunkings().boxed(),
+        }
+    }
+
+    fn counts(&self, failure: &Failure) -> bool {
+        matches!(
+            failure.kind(),
+            FailureKind::EncodeRefused { .. } | FailureKind::Hung { .. }
+        ) || self.only.is_none_or(|wanted| wanted(failure.kind()))
+    }
+
+    /// The key saved cases are filed under: property, decoder type, test.
+    fn key<D>(caller: &Location<'_>, property: Property) -> String {
+        let thread = std::thread::current();
+        let test = match thread.name() {
+            Some(name) if name != "main" => name.to_owned(),
+            _ => format!("{}:{}", caller.file(), caller.line()),
+        };
+        format!("{property} {} {test}", type_name::<D>())
+    }
+
     pub(crate) fn runner(
         &self,
         caller: &'static Location<'static>,
-        tag: &'static str,
+        key: String,
     ) -> (TestRunner, Option<persist::Store>) {
         let mut config = Config::default();
         if let Some(cases) = self.cases {
@@ -102,13 +856,16 @@ impl Harness {
         }
         let persist = self.persistence.unwrap_or(self.seed.is_none());
         let store = if persist {
-            persist::Store::for_source(caller.file(), tag)
+            match &self.regressions_dir {
+                Some(dir) => Some(persist::Store::in_dir(dir, caller.file(), key)),
+                None => persist::Store::for_source(caller.file(), key),
+            }
         } else {
             None
         };
         config.failure_persistence = store
             .as_ref()
-            .map(|s| Box::new(FileFailurePersistence::Direct(s.seeds_path())) as _);
+            .map(|s| Box::new(persist::Seeds(s.clone())) as _);
         let runner = match self.seed {
             Some(seed) => {
                 let mut bytes = [0u8; 32];
@@ -120,7 +877,314 @@ impl Harness {
         (runner, store)
     }
 
-    /// [`check_roundtrip`] with these settings.
+    fn run_roundtrip<I, E, D, S>(
+        &self,
+        caller: &'static Location<'static>,
+        spec: &Spec<'_, I, E, D>,
+        frames: &S,
+    ) -> Result<(), Failure>
+    where
+        E: FrameEncoder<I>,
+        D: FrameDecoder,
+        D::Item: Debug,
+        D::Error: Debug,
+        I: Debug,
+        S: Strategy<Value = Vec<I>>,
+    {
+        let (mut runner, store) = self.runner(caller, Self::key::<D>(caller, Property::RoundTrip));
+        let encode =
+            |a: Vec<I>, b: &[I]| Pieces::encode(spec.encoder, a, &|i| format!("{:?}", b[i]));
+        let case = |b: &[I], pieces: &Pieces, kept: &Kept<Chunking>| {
+            let (stream, layout) = pieces.stream(&kept.keep);
+            let expected: Vec<&I> = kept.keep.iter().map(|&k| &b[k]).collect();
+            roundtrip::check(spec, &stream, &layout, &expected, &kept.extra)
+        };
+        let hang: RefCell<Option<Failure>> = RefCell::new(None);
+        let test = |((a, b), chunking): ((Vec<I>, Vec<I>), Chunking)| {
+            if hang.borrow().is_some() {
+                return Ok(());
+            }
+            let pieces = encode(a, &b).map_err(|f| TestCaseError::fail(f.headline().to_owned()))?;
+            let kept = Kept {
+                keep: (0..b.len()).collect(),
+                extra: chunking,
+            };
+            self.verdict(case(&b, &pieces, &kept), &hang)
+        };
+        let strategy = glued(frames, self.glue_share());
+        let mut result = Ok(());
+        if let Some(store) = &store {
+            for chunking in store.load() {
+                let mut replay = TestRunner::new(replay_config());
+                result = replay.run(&(Twice(&strategy), Just(chunking)), test);
+                if result.is_err() {
+                    break;
+                }
+            }
+        }
+        if result.is_ok() {
+            result = runner.run(&(Twice(&strategy), self.chunkings()), test);
+        }
+        let value = match self.failed(result, &hang)? {
+            Some(value) => value,
+            None => return Ok(()),
+        };
+        let ((a, b), chunking) = value;
+        let pieces = encode(a, &b)?;
+        let fails = |k: &Kept<Chunking>| case(&b, &pieces, k).is_err_and(|f| self.counts(&f));
+        let simpler = |k: &Kept<Chunking>| {
+            let (_, layout) = pieces.stream(&k.keep);
+            let mut out: Vec<Kept<Chunking>> = reduce::without_each(&k.keep)
+                .map(|keep| Kept {
+                    keep,
+                    extra: k.extra.clone(),
+                })
+                .collect();
+            out.extend(
+                reduce::simpler_chunkings(&k.extra, Some(&layout), layout.total())
+                    .into_iter()
+                    .map(|c| Kept {
+                        keep: k.keep.clone(),
+                        extra: c,
+                    }),
+            );
+            out
+        };
+        let start = Kept {
+            keep: (0..b.len()).collect(),
+            extra: chunking,
+        };
+        let kept = reduce::reduce(start, &simpler, &fails);
+        if let Some(store) = &store {
+            store.save(&kept.extra.to_string());
+        }
+        self.report(case(&b, &pieces, &kept), &runner, &kept)
+    }
+
+    fn run_truncation<I, E, D, S>(
+        &self,
+        caller: &'static Location<'static>,
+        spec: &Spec<'_, I, E, D>,
+        frames: &S,
+    ) -> Result<(), Failure>
+    where
+        E: FrameEncoder<I>,
+        D: FrameDecoder,
+        D::Item: Debug,
+        D::Error: Debug,
+        I: Debug,
+        S: Strategy<Value = Vec<I>>,
+    {
+        let (mut runner, store) = self.runner(caller, Self::key::<D>(caller, Property::Truncation));
+        let encode =
+            |a: Vec<I>, b: &[I]| Pieces::encode(spec.encoder, a, &|i| format!("{:?}", b[i]));
+        let case = |b: &[I], pieces: &Pieces, kept: &Kept<(Point, Chunking)>| {
+            let (stream, layout) = pieces.stream(&kept.keep);
+            let expected: Vec<&I> = kept.keep.iter().map(|&k| &b[k]).collect();
+            let (cut, chunking) = &kept.extra;
+            truncation::check(spec, &stream, &layout, &expected, cut, chunking)
+        };
+        let hang: RefCell<Option<Failure>> = RefCell::new(None);
+        let test = |((a, b), cut, chunking): ((Vec<I>, Vec<I>), Point, Chunking)| {
+            if hang.borrow().is_some() {
+                return Ok(());
+            }
+            let pieces = encode(a, &b).map_err(|f| TestCaseError::fail(f.headline().to_owned()))?;
+            let kept = Kept {
+                keep: (0..b.len()).collect(),
+                extra: (cut, chunking),
+            };
+            self.verdict(case(&b, &pieces, &kept), &hang)
+        };
+        let strategy = glued(frames, self.glue_share());
+        let mut result = Ok(());
+        if let Some(store) = &store {
+            for line in store.load_lines() {
+                let Some((cut, chunking)) = persist::parse_truncation(&line) else {
+                    continue;
+                };
+                let mut replay = TestRunner::new(replay_config());
+                result = replay.run(&(Twice(&strategy), Just(cut), Just(chunking)), test);
+                if result.is_err() {
+                    break;
+                }
+            }
+        }
+        if result.is_ok() {
+            result = runner.run(&(Twice(&strategy), points(), self.chunkings()), test);
+        }
+        let value = match self.failed(result, &hang)? {
+            Some(value) => value,
+            None => return Ok(()),
+        };
+        let ((a, b), cut, chunking) = value;
+        let pieces = encode(a, &b)?;
+        let fails =
+            |k: &Kept<(Point, Chunking)>| case(&b, &pieces, k).is_err_and(|f| self.counts(&f));
+        let simpler = |k: &Kept<(Point, Chunking)>| {
+            let (_, layout) = pieces.stream(&k.keep);
+            let (cut, chunking) = &k.extra;
+            let limit = cut.resolve(&layout);
+            let with = |extra| Kept {
+                keep: k.keep.clone(),
+                extra,
+            };
+            let mut out: Vec<Kept<(Point, Chunking)>> = reduce::without_each(&k.keep)
+                .map(|keep| Kept {
+                    keep,
+                    extra: k.extra.clone(),
+                })
+                .collect();
+            if let Point::Fraction { .. } = cut {
+                out.push(with((reduce::point_at(&layout, limit), chunking.clone())));
+            }
+            out.extend(
+                reduce::simpler_chunkings(chunking, Some(&layout), limit)
+                    .into_iter()
+                    .map(|c| with((*cut, c))),
+            );
+            out
+        };
+        let start = Kept {
+            keep: (0..b.len()).collect(),
+            extra: (cut, chunking),
+        };
+        let kept = reduce::reduce(start, &simpler, &fails);
+        if let Some(store) = &store {
+            store.save(&format!("cut {} reads {}", kept.extra.0, kept.extra.1));
+        }
+        self.report(case(&b, &pieces, &kept), &runner, &kept)
+    }
+
+    fn run_oracle<I, E, D, S>(
+        &self,
+        caller: &'static Location<'static>,
+        spec: &Spec<'_, I, E, D>,
+        frames: &S,
+    ) -> Result<(), Failure>
+    where
+        E: FrameEncoder<I>,
+        D: FrameDecoder,
+        D::Item: Debug + PartialEq,
+        D::Error: Debug,
+        I: Debug,
+        S: Strategy<Value = Vec<I>>,
+    {
+        let (mut runner, _store) = self.runner(caller, Self::key::<D>(caller, Property::Oracle));
+        let input = |a: Vec<I>, b: &[I], mutations: &[crate::fuzz::Mutation]| {
+            let pieces = Pieces::encode(spec.encoder, a, &|i| format!("{:?}", b[i]))?;
+            let keep: Vec<usize> = (0..b.len()).collect();
+            let (stream, _) = pieces.stream(&keep);
+            Ok::<_, Failure>(crate::fuzz::mutate(&stream, mutations))
+        };
+        let case =
+            |stream: &[u8], chunking: &Chunking| crate::fuzz::check_with(spec, stream, chunking);
+        let hang: RefCell<Option<Failure>> = RefCell::new(None);
+        let test = |((a, b), mutations, chunking): (
+            (Vec<I>, Vec<I>),
+            Vec<crate::fuzz::Mutation>,
+            Chunking,
+        )| {
+            if hang.borrow().is_some() {
+                return Ok(());
+            }
+            let stream = input(a, &b, &mutations)
+                .map_err(|f| TestCaseError::fail(f.headline().to_owned()))?;
+            self.verdict(case(&stream, &chunking), &hang)
+        };
+        let strategy = glued(frames, self.glue_share());
+        let result = runner.run(
+            &(Twice(&strategy), crate::fuzz::mutations(), self.chunkings()),
+            test,
+        );
+        let value = match self.failed(result, &hang)? {
+            Some(value) => value,
+            None => return Ok(()),
+        };
+        let ((a, b), mutations, chunking) = value;
+        let stream = input(a, &b, &mutations)?;
+        let (stream, chunking) =
+            crate::fuzz::reduce_input(spec, stream, chunking, &|f| self.counts(f));
+        self.report(case(&stream, &chunking), &runner, &chunking)
+    }
+
+    /// A case's result for proptest: a failure that counts fails it; a hang
+    /// is kept aside (and every later case passes at once, so that nothing
+    /// more waits on a hung decoder).
+    fn verdict(
+        &self,
+        result: Result<(), Failure>,
+        hang: &RefCell<Option<Failure>>,
+    ) -> Result<(), TestCaseError> {
+        match result {
+            Ok(()) => Ok(()),
+            Err(failure) if matches!(failure.kind(), FailureKind::Hung { .. }) => {
+                let headline = failure.headline().to_owned();
+                *hang.borrow_mut() = Some(failure);
+                Err(TestCaseError::fail(headline))
+            }
+            Err(failure) if self.counts(&failure) => {
+                Err(TestCaseError::fail(failure.headline().to_owned()))
+            }
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// The failing value of a run, if any; a hang or an abort as the
+    /// failure itself.
+    fn failed<V>(
+        &self,
+        result: Result<(), TestError<V>>,
+        hang: &RefCell<Option<Failure>>,
+    ) -> Result<Option<V>, Failure> {
+        if let Some(failure) = hang.borrow_mut().take() {
+            return Err(failure.with_note(
+                "the case that hung, as generated (not shrunk: each attempt would wait for the \
+                 time limit; Harness::time_limit sets it):",
+            ));
+        }
+        match result {
+            Ok(()) => Ok(None),
+            Err(TestError::Abort(reason)) => Err(Failure::new(
+                FailureKind::Aborted,
+                format!("proptest gave up: {reason}"),
+                "the frame strategy rejected too many values; build frames with prop_map \
+                 rather than filters"
+                    .to_owned(),
+            )),
+            Err(TestError::Fail(_, value)) => Ok(Some(value)),
+        }
+    }
+
+    /// The report of the minimal case (run once more).
+    fn report<V: Debug>(
+        &self,
+        result: Result<(), Failure>,
+        runner: &TestRunner,
+        value: &V,
+    ) -> Result<(), Failure> {
+        let cases = runner.config().cases;
+        match result {
+            Err(failure) => Err(failure.with_note(&format!(
+                "minimal failing case (proptest, up to {cases} cases, shrunk, then reduced; \
+                 PROPTEST_CASES sets the number of cases):"
+            ))),
+            Ok(()) => Err(Failure::new(
+                FailureKind::Nondeterministic,
+                "a case failed once and passed when run again: the codec is not deterministic"
+                    .to_owned(),
+                format!("case: {value:?}\n"),
+            )),
+        }
+    }
+
+    /// [`check_roundtrip`] with these settings (one codec for both
+    /// directions; see [`Harness::split`] for two).
+    ///
+    /// This form decodes on the calling thread, so it takes codecs that are
+    /// not `Send + 'static`, and the [time limit](Harness::time_limit) does
+    /// not apply: for a decoder that may hang, use
+    /// `harness.codec(make_codec).check_roundtrip(frames)`.
     ///
     /// # Errors
     ///
@@ -133,50 +1197,18 @@ impl Harness {
         <C as Decoder>::Item: PartialEq<I> + Debug,
         <C as Decoder>::Error: Debug,
         <C as Encoder<I>>::Error: Debug,
-        I: Clone + Debug,
+        I: Debug,
         S: Strategy<Value = Vec<I>>,
     {
-        let (mut runner, store) = self.runner(Location::caller(), "roundtrip");
-        let case =
-            |(frames, chunking): &(Vec<I>, Chunking)| roundtrip_case(&make_codec, frames, chunking);
-        let simpler = |(frames, chunking): &(Vec<I>, Chunking)| {
-            let layout = layout_of(&make_codec, frames);
-            let limit = layout.as_ref().map_or(0, Layout::total);
-            let mut out: Vec<(Vec<I>, Chunking)> = reduce::without_each(frames)
-                .map(|f| (f, chunking.clone()))
-                .collect();
-            out.extend(
-                reduce::simpler_chunkings(chunking, layout.as_ref(), limit)
-                    .into_iter()
-                    .map(|c| (frames.clone(), c)),
-            );
-            out
-        };
-        // Chunkings that broke a decoder before, against new frames.
-        if let Some(store) = &store {
-            for chunking in store.load() {
-                let mut replay = TestRunner::new(replay_config());
-                let result = replay.run(
-                    &(complemented(&frames), proptest::strategy::Just(chunking)),
-                    |v| case(&v).map_err(|f| TestCaseError::fail(f.headline().to_owned())),
-                );
-                finish(result, &case, &simpler, &runner, None)?;
-            }
-        }
-        let result = runner.run(&(complemented(&frames), chunkings()), |v| {
-            case(&v).map_err(|f| TestCaseError::fail(f.headline().to_owned()))
-        });
-        let text = |v: &(Vec<I>, Chunking)| v.1.to_string();
-        finish(
-            result,
-            &case,
-            &simpler,
-            &runner,
-            store.as_ref().map(|s| (s, &text as _)),
-        )
+        self.split(&make_codec, &make_codec)
+            .check_roundtrip_in_line(frames)
     }
 
     /// [`check_truncation_detected`] with these settings.
+    ///
+    /// Like [`Harness::check_roundtrip`], this form decodes on the calling
+    /// thread without the time limit; `harness.codec(make_codec)
+    /// .check_truncation(frames)` has it.
     ///
     /// # Errors
     ///
@@ -193,91 +1225,40 @@ impl Harness {
         <C as Decoder>::Item: PartialEq<I> + Debug,
         <C as Decoder>::Error: Debug,
         <C as Encoder<I>>::Error: Debug,
+        I: Debug,
+        S: Strategy<Value = Vec<I>>,
+    {
+        self.split(&make_codec, &make_codec)
+            .check_truncation_in_line(frames)
+    }
+
+    /// The framed round trip of [`crate::io`] with these settings (cases,
+    /// seed; failures are not saved): frames through tokio-util's
+    /// `FramedWrite` and `FramedRead` with both ends scheduled.
+    ///
+    /// # Errors
+    ///
+    /// The minimal failing case's [`Failure`].
+    #[track_caller]
+    pub fn check_framed_roundtrip<C, I, F, S>(
+        &self,
+        make_codec: F,
+        frames: S,
+    ) -> Result<(), Failure>
+    where
+        F: Fn() -> C,
+        C: TestableCodec<I>,
         I: Clone + Debug,
         S: Strategy<Value = Vec<I>>,
     {
-        let (mut runner, store) = self.runner(Location::caller(), "truncation");
-        let case = |(frames, cut, chunking): &(Vec<I>, Point, Chunking)| {
-            truncation_case(&make_codec, frames, cut, chunking)
-        };
-        let simpler = |(frames, cut, chunking): &(Vec<I>, Point, Chunking)| {
-            let layout = layout_of(&make_codec, frames);
-            let limit = layout.as_ref().map_or(0, |l| cut.resolve(l));
-            let mut out: Vec<(Vec<I>, Point, Chunking)> = reduce::without_each(frames)
-                .map(|f| (f, *cut, chunking.clone()))
-                .collect();
-            if let (Point::Fraction { .. }, Some(layout)) = (cut, &layout) {
-                out.push((
-                    frames.clone(),
-                    reduce::point_at(layout, limit),
-                    chunking.clone(),
-                ));
-            }
-            out.extend(
-                reduce::simpler_chunkings(chunking, layout.as_ref(), limit)
-                    .into_iter()
-                    .map(|c| (frames.clone(), *cut, c)),
-            );
-            out
-        };
-        if let Some(store) = &store {
-            for line in store.load_lines() {
-                let Some((cut, chunking)) = persist::parse_truncation(&line) else {
-                    continue;
-                };
-                let mut replay = TestRunner::new(replay_config());
-                let strategy = (
-                    complemented(&frames),
-                    proptest::strategy::Just(cut),
-                    proptest::strategy::Just(chunking),
-                );
-                let result = replay.run(&strategy, |v| {
-                    case(&v).map_err(|f| TestCaseError::fail(f.headline().to_owned()))
-                });
-                finish(result, &case, &simpler, &runner, None)?;
-            }
+        let caller = Location::caller();
+        let (mut runner, _) = Harness {
+            persistence: Some(false),
+            ..self.clone()
         }
-        let result = runner.run(&(complemented(&frames), points(), chunkings()), |v| {
-            case(&v).map_err(|f| TestCaseError::fail(f.headline().to_owned()))
-        });
-        let text = |v: &(Vec<I>, Point, Chunking)| format!("cut {} reads {}", v.1, v.2);
-        finish(
-            result,
-            &case,
-            &simpler,
-            &runner,
-            store.as_ref().map(|s| (s, &text as _)),
-        )
+        .runner(caller, String::new());
+        crate::io::pipeline::run_framed(&mut runner, make_codec, frames)
     }
-}
-
-/// The user's frame lists, and now and then two of them back to back: a
-/// strategy of one frame (or of equal frames) still gets streams of several
-/// different frames, which gluing and stale-state bugs need. Shrinks
-/// toward a single list.
-fn complemented<I: Debug, S: Strategy<Value = Vec<I>>>(
-    frames: &S,
-) -> impl Strategy<Value = Vec<I>> + '_ {
-    prop_oneof![
-        7 => frames,
-        3 => (frames, frames).prop_map(|(mut a, b)| {
-            a.extend(b);
-            a
-        }),
-    ]
-}
-
-/// The layout of `frames` encoded by a codec from `make_codec`.
-fn layout_of<C: Encoder<I>, I: Clone + Debug>(
-    make_codec: &dyn Fn() -> C,
-    frames: &[I],
-) -> Option<Layout>
-where
-    C::Error: Debug,
-{
-    encode_all(&mut make_codec(), frames)
-        .ok()
-        .map(|(_, layout)| layout)
 }
 
 /// Shrinking steps proptest may take, unless `PROPTEST_MAX_SHRINK_ITERS`
@@ -296,50 +1277,6 @@ fn replay_config() -> Config {
         cases: REPLAY_CASES,
         failure_persistence: None,
         ..Config::default()
-    }
-}
-
-/// How a failing value is saved.
-type ToText<'a, V> = &'a dyn Fn(&V) -> String;
-
-/// Turns a run's result into ours: the minimal case is run again to get a
-/// full report, and its chunking saved when there is a store.
-fn finish<V: Debug>(
-    result: Result<(), TestError<V>>,
-    case: &dyn Fn(&V) -> Result<(), Failure>,
-    simpler: &dyn Fn(&V) -> Vec<V>,
-    runner: &TestRunner,
-    store: Option<(&persist::Store, ToText<'_, V>)>,
-) -> Result<(), Failure> {
-    let value = match result {
-        Ok(()) => return Ok(()),
-        Err(TestError::Abort(reason)) => {
-            return Err(Failure::new(
-                FailureKind::Aborted,
-                format!("proptest gave up: {reason}"),
-                "the frame strategy rejected too many values; build frames with prop_map \
-                 rather than filters"
-                    .to_owned(),
-            ))
-        }
-        Err(TestError::Fail(_, value)) => value,
-    };
-    let value = reduce::reduce(value, simpler, &|v| case(v).is_err());
-    if let Some((store, text)) = store {
-        store.save(&text(&value));
-    }
-    let cases = runner.config().cases;
-    match case(&value) {
-        Err(failure) => Err(failure.with_note(&format!(
-            "minimal failing case (proptest, up to {cases} cases, shrunk, then reduced; \
-             PROPTEST_CASES sets the number of cases):"
-        ))),
-        Ok(()) => Err(Failure::new(
-            FailureKind::Nondeterministic,
-            "a case failed once and passed when run again: the codec is not deterministic"
-                .to_owned(),
-            format!("case: {value:?}\n"),
-        )),
     }
 }
 
@@ -399,7 +1336,7 @@ pub fn check_roundtrip<C, I, F, S>(make_codec: F, frames: S) -> Result<(), Failu
 where
     F: Fn() -> C,
     C: TestableCodec<I>,
-    I: Clone + Debug,
+    I: Debug,
     S: Strategy<Value = Vec<I>>,
 {
     Harness::new().check_roundtrip(make_codec, frames)
@@ -429,7 +1366,7 @@ pub fn assert_roundtrip<C, I, F, S>(make_codec: F, frames: S)
 where
     F: Fn() -> C,
     C: TestableCodec<I>,
-    I: Clone + Debug,
+    I: Debug,
     S: Strategy<Value = Vec<I>>,
 {
     if let Err(failure) = Harness::new().check_roundtrip(make_codec, frames) {
@@ -471,7 +1408,7 @@ pub fn check_truncation_detected<C, I, F, S>(make_codec: F, frames: S) -> Result
 where
     F: Fn() -> C,
     C: TestableCodec<I>,
-    I: Clone + Debug,
+    I: Debug,
     S: Strategy<Value = Vec<I>>,
 {
     Harness::new().check_truncation_detected(make_codec, frames)
@@ -499,7 +1436,7 @@ pub fn assert_truncation_detected<C, I, F, S>(make_codec: F, frames: S)
 where
     F: Fn() -> C,
     C: TestableCodec<I>,
-    I: Clone + Debug,
+    I: Debug,
     S: Strategy<Value = Vec<I>>,
 {
     if let Err(failure) = Harness::new().check_truncation_detected(make_codec, frames) {

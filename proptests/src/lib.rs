@@ -10,23 +10,35 @@
 //! tokio-util's `FramedRead` would, and shrinks any failure to a minimal
 //! case told in the frames' terms.
 //!
-//! - [`assert_roundtrip`] / [`check_roundtrip`]: frames in, the same frames
-//!   out, whatever the reads.
-//! - [`assert_truncation_detected`] / [`check_truncation_detected`]: a
-//!   stream cut short yields the complete frames, then an error (or a
-//!   clean end exactly at a frame boundary).
-//! - [`assert_alloc_bound`] / [`check_alloc_bound`]: memory bounded by
-//!   bytes received, against hostile streams ([`alloc`] must be installed).
-//! - [`fuzz::check_decoder`] / [`fuzz::try_check_decoder`]: the oracle of
-//!   fuzz targets, for any decoder and any bytes.
-//! - [`roundtrip_case`] / [`truncation_case`]: one case without a runner;
-//!   [`decode_in_reads`]: what a decoder makes of given bytes in given
-//!   reads (for asserting typed errors whatever the reads).
-//! - [`Harness`]: the number of cases, a fixed seed, persistence of failing
-//!   cases under `proptest-regressions/`.
-//! - [`chunk`]: chunkings and their strategies; [`strategies`]: frames of
-//!   the sizes that overflow length fields; [`io`]: async adapters that
-//!   split and merge reads and writes.
+//! [`Harness`] is the one runner: settings, then the codec
+//! ([`Harness::codec`] for one type, [`Harness::split`] for an encoder and
+//! a decoder of different types, [`Target::compare`] for items without
+//! `PartialEq`, [`Target::merge`] for pieces), then a property:
+//!
+//! - [`Target::check_roundtrip`]: frames in, the same frames out, whatever
+//!   the reads.
+//! - [`Target::check_truncation`]: a stream cut short yields the complete
+//!   frames, then an error (or a clean end exactly at a frame boundary).
+//! - [`Target::check_oracle`]: damaged valid encodings decode the same in
+//!   one read and in any reads.
+//! - [`Target::check_all`]: all three, each verdict apart.
+//! - [`Harness::check_alloc_bound`] / [`check_alloc_bound`]: memory bounded
+//!   by bytes received, against hostile streams ([`alloc`] must be
+//!   installed; `docs/allocation-bound.md`).
+//!
+//! `check_*` returns the [`Failure`], `assert_*` panics with its report.
+//! Sugar: [`check_roundtrip`] / [`assert_roundtrip`],
+//! [`check_truncation_detected`] / [`assert_truncation_detected`],
+//! [`fuzz::check_input`] / [`fuzz::assert_input`] (the fuzz targets'
+//! oracle on any bytes), [`roundtrip_case`] / [`truncation_case`] (one case
+//! without a runner), [`decode_in_reads`] (what a decoder makes of given
+//! bytes in given reads), [`io`] (async adapters, and the round trip
+//! through tokio-util's own `FramedWrite`/`FramedRead`).
+//!
+//! Codecs: tokio-util 0.7 `Decoder`/`Encoder` as they are; with the
+//! `asynchronous-codec` feature, asynchronous-codec 0.7 codecs wrapped in
+//! `Async`, driven by that crate's end-of-stream rule ([`EofRule`]). The
+//! guide `docs/testing-a-real-codec.md` has a worked example of each.
 //!
 //! ```
 //! use framecheck::strategies;
@@ -42,15 +54,18 @@ pub mod chunk;
 mod codec;
 mod drive;
 mod failure;
+mod framework;
 pub mod fuzz;
 mod harness;
 pub mod io;
 mod persist;
 mod reduce;
 mod roundtrip;
+mod spec;
 pub mod strategies;
 pub mod targets;
 mod truncation;
+mod watch;
 
 /// The proptest this crate's strategies are built with, for writing frame
 /// strategies without a version mismatch.
@@ -60,12 +75,26 @@ pub use crate::alloc_bound::{
     alloc_case, assert_alloc_bound, check_alloc_bound, hostiles, AllocBound, Field, Hostile,
     DEFAULT_CONSTANT, DEFAULT_PER_BYTE,
 };
+/// The bytes this crate's codecs read and write, so your versions match.
+pub use bytes;
+
+/// The tokio-util this crate drives codecs with, so your versions match.
+pub use tokio_util;
+
+/// asynchronous-codec, when the `asynchronous-codec` feature is on.
+#[cfg(feature = "asynchronous-codec")]
+pub use asynchronous_codec;
+
 pub use crate::codec::TestableCodec;
-pub use crate::drive::decode_in_reads;
-pub use crate::failure::{Failure, FailureKind};
+pub use crate::drive::{decode_in_reads, ReadLimit, FRAMED_READ_CAPACITY};
+pub use crate::failure::{value_width, Failure, FailureKind, Property, DEFAULT_WIDTH};
+#[cfg(feature = "asynchronous-codec")]
+pub use crate::framework::Async;
+pub use crate::framework::{EofRule, FrameDecoder, FrameEncoder};
 pub use crate::harness::{
     assert_roundtrip, assert_truncation_detected, check_roundtrip, check_truncation_detected,
-    Harness,
+    ok_or_panic, Compare, Equal, Harness, MergeItems, NoMerge, Target, Verdicts,
+    DEFAULT_TIME_LIMIT,
 };
 pub use crate::roundtrip::roundtrip_case;
 pub use crate::truncation::truncation_case;

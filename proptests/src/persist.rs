@@ -1,83 +1,92 @@
 //! Failing cases saved under `proptest-regressions/`, next to the crate of
-//! the file that called the harness:
+//! the file that called the harness, keyed by property, codec and test:
 //!
 //! ```text
-//! mycrate/tests/codec.rs  ->  mycrate/proptest-regressions/tests/codec.txt            proptest seeds
-//!                             mycrate/proptest-regressions/tests/codec.framecheck.txt  chunkings, as text
+//! mycrate/tests/codec.rs  ->  mycrate/proptest-regressions/tests/codec.framecheck.txt
+//!
+//! # comment lines
+//! <property> <decoder type> <test><TAB>case <the case, as text>
+//! <property> <decoder type> <test><TAB>seed <proptest's seed>
 //! ```
 //!
-//! Seeds replay the exact case while the strategies stay the same. The
-//! chunkings are saved as values ([`Chunking`]'s text form, relative to the
-//! frames), so they replay against new frames even after the strategies
-//! change: each saved chunking is run first, with a few fresh frame lists.
+//! A saved case is replayed only by the same property, on the same decoder
+//! type, in the same test (the test thread's name, or `file:line` of the
+//! call when the test runs on the main thread): a broken codec's case never
+//! runs against a correct codec tested from the same file. The cases are
+//! values ([`Chunking`]'s text form, relative to the frames), so they
+//! replay against new frames even after the strategies change; the seeds
+//! replay proptest's exact case while the strategies stay the same.
+//! Nothing is printed (proptest's own file persistence is not used).
 
 use std::{
-    collections::HashMap,
-    fs,
+    any::Any,
+    fmt, fs,
     io::Write as _,
     path::{Path, PathBuf},
-    sync::{Mutex, OnceLock},
 };
+
+use proptest::test_runner::{FailurePersistence, PersistedSeed};
 
 use crate::chunk::{Chunking, Point};
 
-/// Where one calling file's failing cases live, for one property.
-#[derive(Debug, Clone)]
+/// Where one calling file's failing cases live, for one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Store {
-    seeds: &'static str,
-    values: PathBuf,
-    tag: &'static str,
+    file: PathBuf,
+    key: String,
 }
 
 impl Store {
     /// The store for `source` (a path as `file!()` gives it), or `None` when
     /// the file or its crate cannot be found from the working directory.
-    pub(crate) fn for_source(source: &'static str, tag: &'static str) -> Option<Store> {
+    pub(crate) fn for_source(source: &str, key: String) -> Option<Store> {
         let file = absolutize(Path::new(source))?;
         let root = file
             .ancestors()
             .skip(1)
             .find(|d| d.join("Cargo.toml").is_file())?;
         let relative = file.strip_prefix(root).ok()?;
-        let mut seeds = root.join("proptest-regressions").join(relative);
-        seeds.set_extension("txt");
-        let mut values = seeds.clone();
-        values.set_extension("framecheck.txt");
-        Some(Store {
-            seeds: leak_once(seeds),
-            values,
-            tag,
-        })
+        let mut path = root.join("proptest-regressions").join(relative);
+        path.set_extension("framecheck.txt");
+        Some(Store { file: path, key })
     }
 
-    /// A store in an explicit directory (tests).
-    #[cfg(test)]
-    pub(crate) fn in_dir(dir: &Path, tag: &'static str) -> Store {
+    /// A store in an explicit directory: `dir/<source file stem>.framecheck.txt`.
+    pub(crate) fn in_dir(dir: &Path, source: &str, key: String) -> Store {
+        let stem = Path::new(source)
+            .file_stem()
+            .map_or_else(|| "cases".into(), |s| s.to_string_lossy().into_owned());
         Store {
-            seeds: leak_once(dir.join("seeds.txt")),
-            values: dir.join("values.framecheck.txt"),
-            tag,
+            file: dir.join(format!("{stem}.framecheck.txt")),
+            key,
         }
     }
 
-    /// The proptest seed file, for `FileFailurePersistence::Direct`.
-    pub(crate) fn seeds_path(&self) -> &'static str {
-        self.seeds
+    /// The file.
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> &Path {
+        &self.file
     }
 
-    /// The saved values of this property, in the order saved.
-    pub(crate) fn load_lines(&self) -> Vec<String> {
-        let Ok(text) = fs::read_to_string(&self.values) else {
+    fn values(&self, kind: &str) -> Vec<String> {
+        let Ok(text) = fs::read_to_string(&self.file) else {
             return Vec::new();
         };
         text.lines()
-            .filter_map(|line| line.strip_prefix(self.tag)?.strip_prefix(' '))
+            .filter_map(|line| {
+                let (key, value) = line.split_once('\t')?;
+                (key == self.key).then_some(value)?.strip_prefix(kind)
+            })
             .map(str::to_owned)
             .collect()
     }
 
-    /// The saved chunkings of this property (lines that do not parse are
-    /// skipped).
+    /// The saved cases of this key, in the order saved.
+    pub(crate) fn load_lines(&self) -> Vec<String> {
+        self.values("case ")
+    }
+
+    /// The saved chunkings (lines that do not parse are skipped).
     pub(crate) fn load(&self) -> Vec<Chunking> {
         self.load_lines()
             .iter()
@@ -85,36 +94,76 @@ impl Store {
             .collect()
     }
 
-    /// Appends a value unless it is already saved. Failing to write is not
-    /// the test's failure: it is reported on stderr.
+    /// Appends a case unless it is already saved.
     pub(crate) fn save(&self, value: &str) {
-        if self.load_lines().iter().any(|l| l == value) {
+        self.append("case ", value);
+    }
+
+    /// Appends `kind value` under this key unless already there. Failing
+    /// to write is not the test's failure: it is reported on stderr.
+    fn append(&self, kind: &str, value: &str) {
+        if self.values(kind).iter().any(|l| l == value) {
             return;
         }
         let write = || -> std::io::Result<()> {
-            if let Some(dir) = self.values.parent() {
+            if let Some(dir) = self.file.parent() {
                 fs::create_dir_all(dir)?;
             }
-            let fresh = !self.values.is_file();
+            let fresh = !self.file.is_file();
             let mut file = fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(&self.values)?;
+                .open(&self.file)?;
             if fresh {
                 writeln!(
                     file,
-                    "# framecheck: chunkings that made a codec fail, replayed first against \
-                     new frames.\n# Keep this file under version control."
+                    "# framecheck: cases that made a codec fail, replayed first by the same \
+                     property, codec and test.\n# Keep this file under version control."
                 )?;
             }
-            writeln!(file, "{} {value}", self.tag)
+            writeln!(file, "{}\t{kind}{value}", self.key)
         };
         if let Err(e) = write() {
             eprintln!(
                 "framecheck: could not save the failing case in {}: {e}",
-                self.values.display()
+                self.file.display()
             );
         }
+    }
+}
+
+/// proptest's seeds, kept in a [`Store`] under its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Seeds(pub(crate) Store);
+
+impl FailurePersistence for Seeds {
+    fn load_persisted_failures2(&self, _: Option<&'static str>) -> Vec<PersistedSeed> {
+        self.0
+            .values("seed ")
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect()
+    }
+
+    fn save_persisted_failure2(
+        &mut self,
+        _: Option<&'static str>,
+        seed: PersistedSeed,
+        _: &dyn fmt::Debug,
+    ) {
+        self.0.append("seed ", &seed.to_string());
+    }
+
+    fn box_clone(&self) -> Box<dyn FailurePersistence> {
+        Box::new(self.clone())
+    }
+
+    fn eq(&self, other: &dyn FailurePersistence) -> bool {
+        other.as_any().downcast_ref::<Seeds>() == Some(self)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
 
@@ -138,42 +187,30 @@ fn absolutize(source: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// One `&'static str` per distinct path, for proptest's `Direct`
-/// persistence: bounded by the number of calling files.
-fn leak_once(path: PathBuf) -> &'static str {
-    static PATHS: OnceLock<Mutex<HashMap<PathBuf, &'static str>>> = OnceLock::new();
-    let mut paths = PATHS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    paths
-        .entry(path)
-        .or_insert_with_key(|p| Box::leak(p.to_string_lossy().into_owned().into_boxed_str()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn store_resolves_next_to_the_calling_crate() {
-        let store = Store::for_source(file!(), "roundtrip").expect("this file exists");
-        let seeds = Path::new(store.seeds_path());
+        let store = Store::for_source(file!(), "roundtrip".into()).expect("this file exists");
         assert!(
-            seeds.ends_with("proptest-regressions/src/persist.txt"),
-            "{seeds:?}"
+            store
+                .path()
+                .ends_with("proptest-regressions/src/persist.framecheck.txt"),
+            "{:?}",
+            store.path()
         );
-        assert!(store
-            .values
-            .ends_with("proptest-regressions/src/persist.framecheck.txt"));
-        assert!(Store::for_source("no/such/file.rs", "roundtrip").is_none());
+        assert!(Store::for_source("no/such/file.rs", "roundtrip".into()).is_none());
     }
 
     #[test]
-    fn saved_values_load_back_once_per_tag() {
+    fn saved_values_load_back_once_per_key() {
         let dir = tempfile::tempdir().unwrap();
-        let roundtrip = Store::in_dir(dir.path(), "roundtrip");
-        let truncation = Store::in_dir(dir.path(), "truncation");
+        let store = |key: &str| Store::in_dir(dir.path(), "a.rs", key.to_owned());
+        let roundtrip = store("roundtrip Codec t");
+        let other_codec = store("roundtrip Other t");
+        let truncation = store("truncation Codec t");
         roundtrip.save("every(1)");
         roundtrip.save("every(1)");
         roundtrip.save("into(2,3) boundaries(-1)");
@@ -185,6 +222,7 @@ mod tests {
                 "into(2,3) boundaries(-1)".parse().unwrap()
             ]
         );
+        assert!(other_codec.load().is_empty(), "another codec's cases");
         let lines = truncation.load_lines();
         assert_eq!(lines, vec!["cut into(0,4) reads whole"]);
         assert_eq!(
@@ -197,5 +235,13 @@ mod tests {
                 Chunking::whole()
             ))
         );
+        let mut seeds = Seeds(roundtrip.clone());
+        let seed: PersistedSeed =
+            "cc 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+                .parse()
+                .unwrap();
+        seeds.save_persisted_failure2(None, seed, &());
+        assert_eq!(seeds.load_persisted_failures2(None).len(), 1);
+        assert!(Seeds(other_codec).load_persisted_failures2(None).is_empty());
     }
 }

@@ -50,7 +50,8 @@ pub(crate) fn simpler_chunkings(
             Cut::At(Point::Fraction { .. })
             | Cut::FrameHeads { .. }
             | Cut::Boundaries { .. }
-            | Cut::Every { .. } => {
+            | Cut::Every { .. }
+            | Cut::HeadEnds { .. } => {
                 let mut ends = Vec::new();
                 Chunking::new(vec![*cut]).read_ends_into(layout, limit, &mut ends);
                 if ends.len() > EXPLODE_LIMIT {

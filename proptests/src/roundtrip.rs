@@ -1,17 +1,18 @@
 //! The round-trip property: frames encoded, cut into reads, decoded by a
 //! fresh decoder, come back exactly, in order, with a clean end.
 
-use std::fmt::{Debug, Write as _};
+use std::fmt::Debug;
+
+use bytes::Bytes;
 
 use crate::TestableCodec;
 use crate::{
-    case::{encode_all, probe_heads},
+    case::Pieces,
     chunk::{Chunking, Layout},
-    drive::{feed, Run, Stop, When},
-    failure::{
-        cuts_summary, layout_line, read_headline, reads_in_frame, reads_line, side_by_side,
-        Failure, FailureKind, Heads,
-    },
+    drive::{ReadLimit, Run, Stop, FRAMED_READ_CAPACITY},
+    failure::{reads_in_frame, reads_line, Context, Failure, FailureKind, Property},
+    framework::FrameDecoder,
+    spec::{texts, Spec},
 };
 
 /// One round-trip case, without a proptest runner: encodes `frames` with
@@ -49,212 +50,221 @@ where
     C: TestableCodec<I>,
     I: Clone + Debug,
 {
-    let (stream, layout) = encode_all(&mut make_codec(), frames)?;
-    let read_ends = chunking.read_ends(&layout);
-    let run = feed(&mut make_codec(), &stream, &read_ends, frames.len() + 8);
-    let first_bad = first_difference(&run.items, frames);
-    if first_bad.is_none() && run.items.len() == frames.len() && matches!(run.stop, Stop::Clean) {
+    let same = |d: &<C as tokio_util::codec::Decoder>::Item, s: &I| d == s;
+    let spec = Spec {
+        encoder: &make_codec,
+        decoder: &make_codec,
+        same: &same,
+        merge: None,
+        limit: ReadLimit::Unlimited,
+        offload: None,
+        probe: None,
+        time_limit: std::time::Duration::ZERO,
+        blind: std::cell::Cell::new(0),
+    };
+    let pieces = Pieces::encode(&make_codec, frames.iter().cloned(), &|i| {
+        format!("{:?}", frames[i])
+    })?;
+    let keep: Vec<usize> = (0..frames.len()).collect();
+    let (stream, layout) = pieces.stream(&keep);
+    let expected: Vec<&I> = frames.iter().collect();
+    check(&spec, &stream, &layout, &expected, chunking)
+}
+
+/// The round-trip property on one encoded case: `stream` (laid out as
+/// `layout`) fed in reads ending where `chunking` says must give exactly
+/// `expected`, in order, and a clean end.
+pub(crate) fn check<I, E, D>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &Bytes,
+    layout: &Layout,
+    expected: &[&I],
+    chunking: &Chunking,
+) -> Result<(), Failure>
+where
+    I: Debug,
+    D: FrameDecoder,
+    D::Item: Debug,
+    D::Error: Debug,
+{
+    let probed;
+    let layout = if chunking.needs_heads() && layout.frames() > 0 {
+        probed = layout
+            .clone()
+            .with_heads(spec.heads_for_cuts(stream, layout, chunking.cuts()));
+        &probed
+    } else {
+        layout
+    };
+    let read_ends = chunking.read_ends(layout);
+    let verdict = |limit: ReadLimit| -> Option<Outcome<D>> {
+        let run = spec.feed(
+            stream,
+            &read_ends,
+            limit,
+            spec.max_items(expected.len(), stream.len()),
+        )?;
+        let clean = matches!(run.stop, Stop::Clean);
+        let reads = run.reads.clone();
+        let largest = run.largest_read(stream.len());
+        let stop = run.stop;
+        let when = run.when;
+        let consumed = run.consumed;
+        let (items, last) = spec.merged(run.items);
+        let first_bad = spec.first_difference(&items, expected);
+        let passed = first_bad.is_none() && items.len() == expected.len() && clean;
+        Some(Outcome {
+            run: Run {
+                items,
+                consumed: last.iter().map(|&i| consumed[i]).collect(),
+                when: last.iter().map(|&i| when[i]).collect(),
+                stop,
+                reads,
+            },
+            first_bad,
+            passed,
+            largest,
+        })
+    };
+    let Some(outcome) = verdict(spec.limit) else {
+        return Err(hung(
+            spec,
+            stream,
+            &read_ends,
+            chunking,
+            Property::RoundTrip,
+        ));
+    };
+    if outcome.passed {
         return Ok(());
     }
-    let heads = probe_heads(&make_codec, &stream, &layout);
+    let limit_note = limit_note(spec.limit, outcome.largest, || {
+        verdict(ReadLimit::FramedRead {
+            capacity: FRAMED_READ_CAPACITY,
+        })
+        .map(|o| o.passed)
+    });
+    let Outcome { run, first_bad, .. } = outcome;
+    let heads = spec.heads(stream, layout);
+    let read_ends = &run.reads;
     let ctx = Context {
-        layout: &layout,
+        layout,
         heads: &heads,
-        read_ends: &read_ends,
+        read_ends,
         chunking,
         fed: stream.len(),
+        limit_note,
     };
     let (kind, headline) = match (first_bad, &run.stop) {
         (Some(i), _) => (
             FailureKind::WrongFrame { frame: i },
             format!(
                 "{}; it came out different from the frame sent{}",
-                reads_in_frame(&layout, &heads, &read_ends, i),
+                reads_in_frame(layout, &heads, read_ends, i),
                 ctx.earlier_cuts(i)
             ),
         ),
         (None, stop @ (Stop::Error { .. } | Stop::Panic { .. } | Stop::Runaway { .. })) => {
             ctx.stop_headline(stop, run.items.len())
         }
-        (None, Stop::Clean) if run.items.len() < frames.len() => (
+        (None, Stop::Clean) if run.items.len() < expected.len() => (
             FailureKind::MissingFrames {
                 decoded: run.items.len(),
-                expected: frames.len(),
+                expected: expected.len(),
             },
             format!(
                 "{}; the decoder ended the stream cleanly without it ({} of {} came out)",
-                reads_in_frame(&layout, &heads, &read_ends, run.items.len()),
+                reads_in_frame(layout, &heads, read_ends, run.items.len()),
                 run.items.len(),
-                crate::failure::frames(frames.len())
+                crate::failure::frames(expected.len())
             ),
         ),
-        (None, Stop::Clean) => ctx.extra_headline(&run, frames.len()),
+        (None, Stop::Clean) => ctx.extra_headline(&run, expected.len()),
     };
-    let body = ctx.body(&run, frames, "sent");
-    Err(Failure::new(kind, headline, body).with_chunking(chunking))
+    let sent = texts(expected);
+    let decoded = texts(&run.items);
+    let same = |i: usize| match (run.items.get(i), expected.get(i)) {
+        (Some(g), Some(w)) => (spec.same)(g, w),
+        _ => false,
+    };
+    let body = ctx.body(&run, "sent", &sent, &decoded, &same);
+    Err(Failure::new(kind, headline, body)
+        .with_chunking(chunking)
+        .with_property(Property::RoundTrip)
+        .with_case(stream, read_ends, sent, decoded))
 }
 
-pub(crate) fn first_difference<T: PartialEq<I>, I>(got: &[T], want: &[I]) -> Option<usize> {
-    got.iter().zip(want).position(|(g, w)| g != w)
+/// A run judged.
+pub(crate) struct Outcome<D: FrameDecoder> {
+    pub(crate) run: Run<D::Item, D::Error>,
+    pub(crate) first_bad: Option<usize>,
+    pub(crate) passed: bool,
+    pub(crate) largest: usize,
 }
 
-/// What the report's pieces need to know about a case.
-pub(crate) struct Context<'a> {
-    pub(crate) layout: &'a Layout,
-    pub(crate) heads: &'a Heads,
-    pub(crate) read_ends: &'a [usize],
-    pub(crate) chunking: &'a Chunking,
-    /// Bytes fed to the decoder (the stream, or its cut prefix).
-    pub(crate) fed: usize,
-}
-
-impl Context<'_> {
-    /// Headline for an error, a panic or a runaway, `decoded` frames in.
-    pub(crate) fn stop_headline<E: Debug>(
-        &self,
-        stop: &Stop<E>,
-        decoded: usize,
-    ) -> (FailureKind, String) {
-        let (kind, what, at) = match stop {
-            Stop::Error { at, error } => (
-                FailureKind::DecodeError {
-                    at_eof: *at == When::AtEof,
-                },
-                format!("the decoder returned an error: {error:?}"),
-                *at,
-            ),
-            Stop::Panic { at, message } => (
-                FailureKind::Panicked,
-                format!("the decoder panicked: {message}"),
-                *at,
-            ),
-            Stop::Runaway { at } => (
-                FailureKind::Runaway,
-                format!("the decoder kept returning frames ({decoded} and counting)"),
-                *at,
-            ),
-            Stop::Clean => unreachable!("not a stop with a headline"),
-        };
-        let headline = match at {
-            When::AfterRead { read, end } => {
-                format!(
-                    "{}; {what}",
-                    read_headline(self.layout, self.heads, read, end)
-                )
-            }
-            When::AtEof => {
-                let frame = decoded.min(self.layout.frames().saturating_sub(1));
-                let context = if self.layout.frames() == 0 {
-                    "empty stream".to_owned()
-                } else {
-                    reads_in_frame(self.layout, self.heads, self.read_ends, frame)
-                };
-                format!("{context}; at end of stream (decode_eof), {what}")
-            }
-        };
-        (kind, headline)
+/// The report line about read sizes: a failing case with a read larger
+/// than `FramedRead::new` would make, and whether it passes with
+/// FramedRead's reads (`passes_framed` runs it so).
+pub(crate) fn limit_note(
+    limit: ReadLimit,
+    largest: usize,
+    passes_framed: impl FnOnce() -> Option<bool>,
+) -> Option<String> {
+    if limit != ReadLimit::Unlimited || largest <= FRAMED_READ_CAPACITY {
+        return None;
     }
+    let verdict = match passes_framed() {
+        Some(true) => {
+            "with FramedRead's read sizes this case passes: the failure needs a larger \
+                       read (a transport other than FramedRead::new, or \
+                       FramedRead::with_capacity); Harness::read_limit models FramedRead"
+        }
+        Some(false) => "it fails with FramedRead's read sizes too",
+        None => "with FramedRead's read sizes the decoder hung",
+    };
+    Some(format!(
+        "read size: the largest read was {largest} bytes; tokio-util's FramedRead::new reads at \
+         most its buffer's spare capacity ({FRAMED_READ_CAPACITY} bytes at first); {verdict}"
+    ))
+}
 
-    /// When no read ended inside frame `i`: the cuts before it, which must
-    /// have done the damage.
-    pub(crate) fn earlier_cuts(&self, i: usize) -> String {
-        if i >= self.layout.frames() {
-            return String::new();
-        }
-        let (start, end) = (self.layout.start(i), self.layout.end(i));
-        if self.read_ends.iter().any(|&e| e > start && e <= end) {
-            return String::new();
-        }
-        let before: Vec<usize> = self
-            .read_ends
-            .iter()
-            .copied()
-            .filter(|&e| e <= start)
-            .collect();
-        if before.iter().all(|&e| self.layout.is_boundary(e)) {
-            return String::new();
-        }
+/// The failure of a case that did not finish within the time limit.
+pub(crate) fn hung<I, E, D: FrameDecoder>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &[u8],
+    read_ends: &[usize],
+    chunking: &Chunking,
+    property: Property,
+) -> Failure {
+    let limit = spec.time_limit;
+    let shown: String = stream
+        .iter()
+        .take(256)
+        .flat_map(|b| std::ascii::escape_default(*b))
+        .map(char::from)
+        .collect();
+    Failure::new(
+        FailureKind::Hung {
+            limit_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+        },
         format!(
-            " (earlier: {})",
-            cuts_summary(self.layout, self.heads, &before, 3)
-        )
-    }
-
-    /// Headline when more frames came out than expected.
-    pub(crate) fn extra_headline<T, E>(
-        &self,
-        run: &Run<T, E>,
-        expected: usize,
-    ) -> (FailureKind, String) {
-        let what = format!(
-            "the decoder returned frame {expected}, but {}",
-            match expected {
-                0 => "no frame was sent".to_owned(),
-                1 => "only 1 frame was sent".to_owned(),
-                n => format!("only {n} frames were sent"),
+            "the decoder did not return within {limit:?} on a {}-byte stream in {} reads: \
+             it hangs inside decode (the thread running it cannot be stopped and is left behind)",
+            stream.len(),
+            read_ends.len() + 1
+        ),
+        format!(
+            "chunking: {chunking}\n{}\nstream ({} bytes{}): b\"{shown}\"\n",
+            reads_line(read_ends, stream.len(), 0),
+            stream.len(),
+            if stream.len() > 256 {
+                ", first 256 shown"
+            } else {
+                ""
             }
-        );
-        let cuts = cuts_summary(self.layout, self.heads, self.read_ends, 3);
-        let headline = match run.when.get(expected) {
-            Some(When::AfterRead { read, end }) if !self.layout.is_boundary(*end) => {
-                format!(
-                    "{}; {what}",
-                    read_headline(self.layout, self.heads, *read, *end)
-                )
-            }
-            Some(When::AfterRead { read, .. }) => format!("{cuts}; after read {read}, {what}"),
-            _ => format!("{cuts}; at end of stream (decode_eof), {what}"),
-        };
-        (
-            FailureKind::ExtraFrames {
-                decoded: run.items.len(),
-                expected,
-            },
-            headline,
-        )
-    }
-
-    /// The report's body: chunking, reads, layout, how it stopped, frames.
-    pub(crate) fn body<T: PartialEq<I> + Debug, I: Debug, E: Debug>(
-        &self,
-        run: &Run<T, E>,
-        frames: &[I],
-        sent: &str,
-    ) -> String {
-        let mut out = String::new();
-        let focus = match run.stop {
-            Stop::Error {
-                at: When::AfterRead { read, .. },
-                ..
-            }
-            | Stop::Panic {
-                at: When::AfterRead { read, .. },
-                ..
-            } => read,
-            _ => self.read_ends.len(),
-        };
-        let _ = writeln!(out, "chunking: {}", self.chunking);
-        let _ = writeln!(out, "{}", reads_line(self.read_ends, self.fed, focus));
-        let _ = writeln!(
-            out,
-            "cuts: {}",
-            cuts_summary(self.layout, self.heads, self.read_ends, 8)
-        );
-        let _ = writeln!(out, "{}", layout_line(self.layout, self.heads));
-        let stop = match &run.stop {
-            Stop::Clean => "clean end of stream".to_owned(),
-            Stop::Error { error, .. } => format!("error {error:?}"),
-            Stop::Panic { message, .. } => format!("panic: {message}"),
-            Stop::Runaway { .. } => "stopped: too many frames".to_owned(),
-        };
-        let _ = writeln!(out, "decoder stopped with: {stop}");
-        let left: Vec<&dyn Debug> = frames.iter().map(|f| f as &dyn Debug).collect();
-        let right: Vec<&dyn Debug> = run.items.iter().map(|f| f as &dyn Debug).collect();
-        let same = |i: usize| match (run.items.get(i), frames.get(i)) {
-            (Some(g), Some(w)) => g == w,
-            _ => false,
-        };
-        out.push_str(&side_by_side(sent, &left, "decoded", &right, &same));
-        out
-    }
+        ),
+    )
+    .with_chunking(chunking)
+    .with_property(property)
+    .with_case(stream, read_ends, Vec::new(), Vec::new())
 }

@@ -4,13 +4,17 @@
 
 use std::fmt::Debug;
 
+use bytes::Bytes;
+
 use crate::TestableCodec;
 use crate::{
-    case::{encode_all, probe_heads},
-    chunk::{Chunking, Point},
-    drive::{feed, Stop, When},
-    failure::{self, locate, Failure, FailureKind},
-    roundtrip::{first_difference, Context},
+    case::Pieces,
+    chunk::{Chunking, Cut, Layout, Point},
+    drive::{ReadLimit, Run, Stop, When, FRAMED_READ_CAPACITY},
+    failure::{self, locate, Context, Failure, FailureKind, Property},
+    framework::FrameDecoder,
+    roundtrip::{hung, limit_note, Outcome},
+    spec::{texts, Spec},
 };
 
 /// One truncation case, without a proptest runner: encodes `frames`, cuts
@@ -55,39 +59,143 @@ where
     C: TestableCodec<I>,
     I: Clone + Debug,
 {
-    let (stream, layout) = encode_all(&mut make_codec(), frames)?;
-    let at = cut.resolve(&layout);
+    let same = |d: &<C as tokio_util::codec::Decoder>::Item, s: &I| d == s;
+    let spec = Spec {
+        encoder: &make_codec,
+        decoder: &make_codec,
+        same: &same,
+        merge: None,
+        limit: ReadLimit::Unlimited,
+        offload: None,
+        probe: None,
+        time_limit: std::time::Duration::ZERO,
+        blind: std::cell::Cell::new(0),
+    };
+    let pieces = Pieces::encode(&make_codec, frames.iter().cloned(), &|i| {
+        format!("{:?}", frames[i])
+    })?;
+    let keep: Vec<usize> = (0..frames.len()).collect();
+    let (stream, layout) = pieces.stream(&keep);
+    let expected: Vec<&I> = frames.iter().collect();
+    check(&spec, &stream, &layout, &expected, cut, chunking)
+}
+
+/// The truncation property on one encoded case: `stream` (laid out as
+/// `layout`, carrying `frames`) cut at `cut` and fed in the reads
+/// `chunking` makes before it.
+pub(crate) fn check<I, E, D>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &Bytes,
+    layout: &Layout,
+    frames: &[&I],
+    cut: &Point,
+    chunking: &Chunking,
+) -> Result<(), Failure>
+where
+    I: Debug,
+    D: FrameDecoder,
+    D::Item: Debug,
+    D::Error: Debug,
+{
+    let probed;
+    let layout = if (cut.needs_heads() || chunking.needs_heads()) && layout.frames() > 0 {
+        let mut cuts = chunking.cuts().to_vec();
+        cuts.push(Cut::At(*cut));
+        probed = layout
+            .clone()
+            .with_heads(spec.heads_for_cuts(stream, layout, &cuts));
+        &probed
+    } else {
+        layout
+    };
+    let at = cut.resolve(layout);
     let mut read_ends = Vec::new();
-    chunking.read_ends_into(&layout, at, &mut read_ends);
+    chunking.read_ends_into(layout, at, &mut read_ends);
     let complete = layout.complete_before(at);
     let inside = !layout.is_boundary(at);
     let expected = &frames[..complete];
-    let run = feed(&mut make_codec(), &stream[..at], &read_ends, complete + 8);
-    let first_bad = first_difference(&run.items, expected);
-    let enough = run.items.len() == complete;
-    let passed = first_bad.is_none()
-        && enough
-        && match run.stop {
-            Stop::Clean => !inside,
-            Stop::Error {
-                at: When::AtEof, ..
-            } => inside,
-            _ => false,
-        };
-    if passed {
+    let prefix = stream.slice(..at);
+    let verdict = |limit: ReadLimit| -> Option<Outcome<D>> {
+        let run = spec.feed(&prefix, &read_ends, limit, spec.max_items(complete, at))?;
+        let largest = run.largest_read(at);
+        let Run {
+            items,
+            consumed,
+            when,
+            stop,
+            reads,
+        } = run;
+        let (mut items, last) = spec.merged(items);
+        // With a merge, the pieces of the frame the cut falls in may come
+        // out before the error: one item more than the complete frames.
+        let partial = spec.merge.is_some() && inside && items.len() == complete + 1;
+        if partial {
+            items.truncate(complete);
+        }
+        let first_bad = spec.first_difference(&items, expected);
+        let enough = items.len() == complete;
+        let passed = first_bad.is_none()
+            && enough
+            && match stop {
+                Stop::Clean => !inside,
+                Stop::Error {
+                    at: When::AtEof, ..
+                } => inside,
+                _ => false,
+            };
+        let last = &last[..items.len()];
+        Some(Outcome {
+            run: Run {
+                consumed: last.iter().map(|&i| consumed[i]).collect(),
+                when: last.iter().map(|&i| when[i]).collect(),
+                items,
+                stop,
+                reads,
+            },
+            first_bad,
+            passed,
+            largest,
+        })
+    };
+    let Some(outcome) = verdict(spec.limit) else {
+        return Err(hung(
+            spec,
+            &prefix,
+            &read_ends,
+            chunking,
+            Property::Truncation,
+        ));
+    };
+    if outcome.passed {
         return Ok(());
     }
+    let limit_note = limit_note(spec.limit, outcome.largest, || {
+        verdict(ReadLimit::FramedRead {
+            capacity: FRAMED_READ_CAPACITY,
+        })
+        .map(|o| o.passed)
+    });
+    let Outcome { run, first_bad, .. } = outcome;
+    let read_ends = &run.reads;
+    let enough = run.items.len() == complete;
 
-    let heads = probe_heads(&make_codec, &stream, &layout);
+    let heads = spec.heads(stream, layout);
     let ctx = Context {
-        layout: &layout,
+        layout,
         heads: &heads,
-        read_ends: &read_ends,
+        read_ends,
         chunking,
         fed: at,
+        limit_note,
     };
-    let (frame, phrase) = locate(&layout, &heads, at);
+    let (frame, phrase) = locate(layout, &heads, at);
     let end = match frame {
+        _ if at == layout.total() && at > 0 => {
+            format!("the whole {at}-byte stream (nothing cut)")
+        }
+        Some(i) if layout.is_boundary(at) => {
+            format!("the stream was cut at byte {at}, exactly at the end of frame {i}")
+        }
         Some(i) => format!("the stream was cut at byte {at}, in frame {i}: {phrase}"),
         None if at == 0 => "the stream was empty".to_owned(),
         None => format!("the stream was cut at byte {at}"),
@@ -147,6 +255,7 @@ where
         (None, Stop::Clean) => {
             let i = frame.expect("a cut inside a frame names it");
             let (start, len) = (layout.start(i), layout.end(i) - layout.start(i));
+
             (
                 FailureKind::CleanEndInsideFrame {
                     frame: i,
@@ -161,10 +270,19 @@ where
             (kind, format!("{end}; before that: {what}"))
         }
     };
+    let sent = texts(expected);
+    let decoded = texts(&run.items);
+    let same = |i: usize| match (run.items.get(i), expected.get(i)) {
+        (Some(g), Some(w)) => (spec.same)(g, w),
+        _ => false,
+    };
     let body = format!(
         "cut: {cut} (stream of {} bytes cut to {at})\n{}",
         layout.total(),
-        ctx.body(&run, expected, "complete frames sent")
+        ctx.body(&run, "complete", &sent, &decoded, &same)
     );
-    Err(Failure::new(kind, headline, body).with_chunking(chunking))
+    Err(Failure::new(kind, headline, body)
+        .with_chunking(chunking)
+        .with_property(Property::Truncation)
+        .with_case(&prefix, read_ends, sent, decoded))
 }

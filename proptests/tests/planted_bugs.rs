@@ -179,10 +179,7 @@ fn fuzz_inputs() -> impl Strategy<Value = Vec<u8>> {
                     .unwrap();
             }
             let keep = stream.len() - cut.index(stream.len() / 8 + 1);
-            let mut data = vec![spec.len() as u8];
-            data.extend(spec);
-            data.extend_from_slice(&stream[..keep]);
-            data
+            framecheck::fuzz::with_chunking(&stream[..keep], &spec)
         })
 }
 
@@ -195,7 +192,7 @@ fn fuzz_oracle_catches_the_bugs_that_depend_on_the_reads() {
             ..Config::default()
         });
         runner.run(&fuzz_inputs(), |data| {
-            framecheck::fuzz::try_check_decoder(|| Planted::new(bug, 4), &data)
+            framecheck::fuzz::check_input_unreduced(|| Planted::new(bug, 4), &data)
                 .map_err(|f| TestCaseError::fail(f.to_string()))
         })
     };
@@ -237,4 +234,107 @@ fn long_headers_are_cut_at_every_byte_and_at_their_end() {
             .unwrap_err();
         eprintln!("{failure}\n");
     }
+}
+
+// ---------------------------------------------------------------------------
+// The text protocol's planted bugs (a variable-length header line).
+
+use planted::text::{Text, TextBug, TEXT_BUGS};
+
+/// Text bodies, some of several-byte characters, up to 64 bytes.
+fn text_frames() -> impl Strategy<Value = Vec<String>> + Clone {
+    vec("[a-z é€😀\r\n]{0,16}", 0..=8)
+}
+
+/// The property that catches `bug`, with fresh random cases.
+fn check_text(bug: TextBug) -> Result<(), Failure> {
+    let harness = Harness::new()
+        .persistence(false)
+        .time_limit(std::time::Duration::from_millis(300));
+    let make = move || Text::new(bug);
+    match bug {
+        TextBug::CleanEndAfterHead => harness.codec(make).check_truncation(text_frames()),
+        TextBug::PerCallLimit => raw_text_inputs(bug, 300),
+        _ => harness.codec(make).check_roundtrip(text_frames()),
+    }
+}
+
+#[test]
+fn correct_text_codec_passes_both_properties() {
+    let harness = Harness::new().persistence(false);
+    let make = || Text::new(TextBug::None);
+    harness.check_roundtrip(make, text_frames()).unwrap();
+    harness
+        .check_truncation_detected(make, text_frames())
+        .unwrap();
+}
+
+#[test]
+fn every_text_bug_is_caught_with_the_failure_it_causes() {
+    for (name, bug) in TEXT_BUGS {
+        let failure = check_text(bug).expect_err(name);
+        eprintln!("{name}:\n{failure}\n");
+        let kind = failure.kind().clone();
+        let expected = match bug {
+            TextBug::PerCallLimit => kind == FailureKind::Diverged,
+            TextBug::CleanEndAfterHead => {
+                matches!(kind, FailureKind::CleanEndInsideFrame { .. })
+                    && failure.headline().contains("exactly between its")
+            }
+            TextBug::PanicsOnSplitUtf8 => kind == FailureKind::Panicked,
+            TextBug::HangsOnSplitCrLf => matches!(kind, FailureKind::Hung { .. }),
+            TextBug::EatsPartialHead | TextBug::CrLfSplit => matches!(
+                kind,
+                FailureKind::WrongFrame { .. }
+                    | FailureKind::DecodeError { .. }
+                    | FailureKind::MissingFrames { .. }
+            ),
+            TextBug::None => unreachable!(),
+        };
+        assert!(expected, "{name}: {failure}");
+    }
+}
+
+/// The fuzz oracle on `cases` raw inputs from the text protocol's
+/// alphabet (digits, `"\r\n"`, body bytes), fresh random each run.
+fn raw_text_inputs(bug: TextBug, cases: u32) -> Result<(), Failure> {
+    use proptest::test_runner::{Config, TestError, TestRunner};
+    let symbol = prop_oneof![
+        10 => (b'0'..=b'9').prop_map(|d| vec![d]),
+        1 => Just(b"\r\n".to_vec()),
+        1 => Just(b"x".to_vec()),
+    ];
+    let inputs = vec(symbol, 0..300).prop_map(|s| s.concat());
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let last = std::cell::RefCell::new(None);
+    let result = runner.run(&inputs, |data| {
+        framecheck::fuzz::check_input_unreduced(|| Text::new(bug), &data).map_err(|f| {
+            let headline = f.headline().to_owned();
+            *last.borrow_mut() = Some(f);
+            TestCaseError::fail(headline)
+        })
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(TestError::Fail(_, data)) => {
+            Err(framecheck::fuzz::check_input(|| Text::new(bug), &data).expect_err("fails again"))
+        }
+        Err(TestError::Abort(_)) => Err(last.take().expect("a failure")),
+    }
+}
+
+#[test]
+fn the_raw_bytes_oracle_finds_the_per_call_limit_in_a_few_hundred_inputs() {
+    raw_text_inputs(TextBug::None, 300).unwrap();
+    let failure = raw_text_inputs(TextBug::PerCallLimit, 300).unwrap_err();
+    assert_eq!(failure.kind(), &FailureKind::Diverged, "{failure}");
+    // A stream with one oversize frame, told apart from the correct codec.
+    let data = format!("70\r\n{}", "x".repeat(70));
+    framecheck::fuzz::check_input(|| Text::new(TextBug::PerCallLimit), data.as_bytes())
+        .unwrap_err();
+    framecheck::fuzz::check_input(|| Text::new(TextBug::None), data.as_bytes()).unwrap();
 }

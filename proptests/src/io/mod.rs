@@ -36,7 +36,7 @@
 //! # }
 //! ```
 
-mod pipeline;
+pub(crate) mod pipeline;
 mod reader;
 mod schedule;
 mod writer;

@@ -6,7 +6,7 @@ use std::{fmt::Debug, future::poll_fn, pin::Pin, time::Duration};
 use futures_util::SinkExt;
 use proptest::{
     strategy::Strategy,
-    test_runner::{Config, TestCaseError, TestError, TestRunner},
+    test_runner::{TestCaseError, TestError, TestRunner},
 };
 use tokio::io::AsyncWriteExt;
 use tokio_util::codec::{FramedRead, FramedWrite};
@@ -15,8 +15,7 @@ use super::{schedules, ChunkedReader, ChunkedWriter, Schedule};
 use crate::TestableCodec;
 use crate::{
     drive::quietly,
-    failure::{frames as n_frames, side_by_side, Failure, FailureKind},
-    roundtrip::first_difference,
+    failure::{frames as n_frames, side_by_side, Failure, FailureKind, Property},
 };
 
 /// Bytes the in-memory pipe holds before the writer waits.
@@ -124,7 +123,7 @@ where
             ));
         }
     }
-    let first_bad = first_difference(&got, frames);
+    let first_bad = got.iter().zip(frames).position(|(g, w)| g != w);
     if first_bad.is_none() && got.len() == frames.len() && error.is_none() {
         return Ok(());
     }
@@ -163,21 +162,26 @@ where
             ),
         ),
     };
-    let left: Vec<&dyn Debug> = frames.iter().map(|f| f as &dyn Debug).collect();
-    let right: Vec<&dyn Debug> = got.iter().map(|f| f as &dyn Debug).collect();
+    let left = crate::spec::texts(frames);
+    let right = crate::spec::texts(&got);
     let same = |i: usize| matches!((got.get(i), frames.get(i)), (Some(g), Some(w)) if g == w);
     let body = format!(
         "{schedules}{}",
         side_by_side("sent", &left, "decoded", &right, &same)
     );
-    Err(Failure::new(kind, headline, body))
+    Err(Failure::new(kind, headline, body)
+        .with_property(Property::Framed)
+        .with_case(&[], &[], left, right))
 }
 
 /// The round-trip property through tokio-util's `FramedWrite` and
 /// `FramedRead` over an in-memory pipe, with [`schedules`] on both ends:
 /// [`framed_case`] for frames from `frames` and generated schedules, the
 /// minimal failing case returned. Runs proptest's default number of cases
-/// (or `PROPTEST_CASES`); no persistence.
+/// (or `PROPTEST_CASES`); no persistence. [`Harness::check_framed_roundtrip`]
+/// runs it with other settings (cases, seed).
+///
+/// [`Harness::check_framed_roundtrip`]: crate::Harness::check_framed_roundtrip
 ///
 /// The synchronous [`check_roundtrip`](crate::check_roundtrip) aims its
 /// cuts at headers and boundaries and finds more, faster; this one runs
@@ -203,10 +207,21 @@ where
     I: Clone + Debug,
     S: Strategy<Value = Vec<I>>,
 {
-    let mut runner = TestRunner::new(Config {
-        failure_persistence: None,
-        ..Config::default()
-    });
+    crate::Harness::new().check_framed_roundtrip(make_codec, frames)
+}
+
+/// The framed property under `runner` (the harness's settings).
+pub(crate) fn run_framed<C, I, F, S>(
+    runner: &mut TestRunner,
+    make_codec: F,
+    frames: S,
+) -> Result<(), Failure>
+where
+    F: Fn() -> C,
+    C: TestableCodec<I>,
+    I: Clone + Debug,
+    S: Strategy<Value = Vec<I>>,
+{
     let case = |(frames, write, read): &(Vec<I>, Schedule, Schedule)| {
         framed_case(&make_codec, frames, write, read)
     };

@@ -10,6 +10,8 @@
 //! ```
 #![allow(dead_code, unreachable_pub)]
 
+pub mod text;
+
 use std::io;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
