@@ -182,10 +182,10 @@ fn run(
         if let Some(fuzz) = fuzz {
             let dir = work.join(format!("seeds-{}", bug.id));
             std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            // Raw encoded streams: the oracle's input layout takes raw bytes
+            // as they are (a chunking, when there is one, is a trailer).
             for (i, stream) in bug.subject.sample_streams(4).into_iter().enumerate() {
-                let mut input = vec![0u8];
-                input.extend(stream);
-                std::fs::write(dir.join(format!("stream-{i}")), input)
+                std::fs::write(dir.join(format!("stream-{i}")), stream)
                     .map_err(|e| e.to_string())?;
             }
             for seed in 1..=fuzz.seeds {
