@@ -6,8 +6,8 @@
 #   bash ci/framebench.sh                 # 20 seeds, fuzz 1 s x 5 seeds per bug and twin
 #   bash ci/framebench.sh --no-fuzz       # without the fuzz leg (no nightly needed)
 #   bash ci/framebench.sh --seeds 5 --fuzz-seconds 2 --fuzz-seeds 3
-# The committed report's run took 829 s on 2 shared cores, about 5 minutes
-# of it the two release builds; the fuzz leg's fixed twins each take the
+# The committed report's run took 557 s on 2 shared cores, release builds
+# included; the fuzz leg's fixed twins each take the
 # whole budget (about 2 s a run with libFuzzer's start and stop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
