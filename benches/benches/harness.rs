@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Throughput is reported in elements: one element is one case (or one
-//! `try_check_decoder` call).
+//! `check_input` call).
 
 use std::{
     hint::black_box,
@@ -21,7 +21,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use framecheck::{
     alloc::{Tracking, Watch},
     chunk::{chunkings, Chunking},
-    fuzz::try_check_decoder,
+    fuzz::check_input,
     proptest::{
         collection::vec,
         prelude::*,
@@ -163,14 +163,14 @@ fn fuzz_oracle(c: &mut Criterion) {
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % inputs.len();
-            try_check_decoder(HeaderCodec::new, black_box(&inputs[i])).unwrap();
+            check_input(HeaderCodec::new, black_box(&inputs[i])).unwrap();
         });
     });
     group.bench_function("length_delimited/1KiB", |b| {
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % inputs.len();
-            try_check_decoder(LengthDelimitedCodec::new, black_box(&inputs[i])).unwrap();
+            check_input(LengthDelimitedCodec::new, black_box(&inputs[i])).unwrap();
         });
     });
     group.finish();

@@ -1,5 +1,5 @@
 //! The `decode` fuzz target: raw bytes through [`HeaderCodec`] with the
-//! format-blind oracle [`framecheck::fuzz::check_decoder`], and
+//! format-blind oracle [`framecheck::fuzz::assert_input`], and
 //! `decode_plain`, the same bytes decoded once without any oracle: the
 //! yardstick for what the oracle costs per input.
 
@@ -19,7 +19,7 @@ use tokio_util::codec::Decoder;
 /// framecheck_codec_fuzz::decode::run(b"\0\x10\0\0\0{\"data_size\": 2}hi");
 /// ```
 pub fn run(data: &[u8]) {
-    framecheck::fuzz::check_decoder(HeaderCodec::new, data);
+    framecheck::fuzz::assert_input(HeaderCodec::new, data);
 }
 
 /// Decodes the stream in `data` (what [`run`] decodes: the input without

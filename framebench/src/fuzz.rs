@@ -1,5 +1,5 @@
 //! The body of the `cargo fuzz` target in `framebench/fuzz/`: framecheck's
-//! fuzz oracle ([`framecheck::fuzz::try_check_decoder`]) on the decoder of
+//! fuzz oracle ([`framecheck::fuzz::check_input`]) on the decoder of
 //! the bug named by `FRAMEBENCH_BUG`, its fixed twin when
 //! `FRAMEBENCH_FIXED=1`.
 

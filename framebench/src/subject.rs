@@ -76,7 +76,7 @@ where
 
     fn fuzz_one(&self, fixed: bool, data: &[u8]) -> Result<(), Failure> {
         let make = self.make;
-        framecheck::fuzz::try_check_decoder(move || make(fixed), data)
+        framecheck::fuzz::check_input(move || make(fixed), data)
     }
 
     fn sample_streams(&self, n: usize) -> Vec<Vec<u8>> {

@@ -1,5 +1,5 @@
 //! Raw bytes into `HeaderCodec`, whole versus chunked
-//! (`framecheck::fuzz::check_decoder`).
+//! (`framecheck::fuzz::assert_input`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -593,6 +593,10 @@ where
 /// # Errors
 ///
 /// As [`check_input`].
+#[deprecated(
+    since = "0.2.0",
+    note = "renamed `fuzz::check_input` (`check_*` returns the failure)"
+)]
 pub fn try_check_decoder<C, F>(make_codec: F, data: &[u8]) -> Result<(), Failure>
 where
     F: Fn() -> C,
@@ -609,6 +613,10 @@ where
 /// # Panics
 ///
 /// As [`assert_input`].
+#[deprecated(
+    since = "0.2.0",
+    note = "renamed `fuzz::assert_input` (`assert_*` panics)"
+)]
 #[track_caller]
 pub fn check_decoder<C, F>(make_codec: F, data: &[u8])
 where

@@ -11,7 +11,7 @@ use crate::{chunk::Chunking, TestableCodec};
 /// Decodes the stream in `data` with fresh decoders from `make_codec`, once
 /// in one read and once in the reads `data` describes, and panics with the
 /// report if they disagree or the decoder panics (the oracle is
-/// [`crate::fuzz::check_decoder`]; input layout in [`crate::fuzz`]).
+/// [`crate::fuzz::assert_input`]; input layout in [`crate::fuzz`]).
 ///
 /// # Panics
 ///
@@ -32,7 +32,7 @@ where
     C::Item: PartialEq + Debug,
     C::Error: Debug,
 {
-    crate::fuzz::check_decoder(make_codec, data);
+    crate::fuzz::assert_input(make_codec, data);
 }
 
 /// Frames and a chunking, read from fuzz input: the input of
