@@ -58,3 +58,26 @@ fn data_size_i64_min_is_negative() {
         Err(FrameError::DataSizeNegative { value: i64::MIN })
     );
 }
+
+/// Found by `header` in the fast build, once buffers grew with the bytes
+/// received: a 1 066-byte stream whose header length claims 8 401 bytes,
+/// fed in reads. The read buffer reached 16 392 bytes (`BytesMut` doubles
+/// its capacity on a reserve), over the model's old bound of four times the
+/// stream plus the limits; the bound is now four times the stream plus two
+/// 8 KiB growth steps, whatever the limits, which the codec's growth rule
+/// keeps.
+#[test]
+fn buffer_growth_under_a_long_header_claim_stays_in_bound() {
+    use arbitrary::{Arbitrary, Unstructured};
+    use framecheck_codec_fuzz::header::{check, HeaderCase};
+    let data: Vec<u8> = [
+        &b"\x5e\x60\x00\xda\x9e\xff\x22\x00\x9e\x9a\x86\xff\x00\x86\xff\x00"[..],
+        &b"\x00\x00\xbb\xb3\xb3\xb3\xb3\xb3\xff\xff\xe5\x00\x24\x02\x29\x74"[..],
+        &b"\xff\xfe\xd0\x00\x61\x41\xda\xfd\x65\x3a\x5f\x97\x85\xfa\x9e\x9a"[..],
+        &b"\x86\xff\x00\x86\xff\x00\x00\x00\xbb\xb3\xb3\xb3\x30\xb3\xff\xff"[..],
+        &b"\x24\xff\x24\x02\x00\x29\xfe\xd0\x00\x00\x00"[..],
+    ]
+    .concat();
+    let case = HeaderCase::arbitrary_take_rest(Unstructured::new(&data)).unwrap();
+    check(&case, HeaderCodec::with_limits).unwrap();
+}
