@@ -1,5 +1,7 @@
 //! The `decode` fuzz target: raw bytes through [`HeaderCodec`] with the
-//! format-blind oracle [`framecheck::fuzz::assert_input`], and
+//! format-blind oracle [`framecheck::fuzz::assert_input`] and, when the
+//! program's global allocator is framecheck's tracking allocator (as in
+//! the fuzz crate), the allocation bound of [`framecheck::alloc_case`]; and
 //! `decode_plain`, the same bytes decoded once without any oracle: the
 //! yardstick for what the oracle costs per input.
 
@@ -9,17 +11,36 @@ use tokio_util::codec::Decoder;
 
 /// Decodes the stream in `data` whole and in the reads `data` describes
 /// (layout: [`framecheck::fuzz`]), with the default limits, and requires
-/// both to agree: the body of the `decode` fuzz target.
+/// both to agree: the body of the `decode` fuzz target. When
+/// [`framecheck::alloc::Tracking`] is the global allocator, it also decodes
+/// `data` in one read under its watch and requires the decoder's memory to
+/// stay within the default bound of [`framecheck::AllocBound`] (`8 × N + 1
+/// MiB` after `N` bytes): a buffer sized from a claimed `data_size` fails
+/// here even when it is under the fuzz crate's single-allocation limit.
 ///
 /// # Panics
 ///
-/// When the two decodings differ or the codec panics.
+/// When the two decodings differ, the allocation bound is broken, or the
+/// codec panics.
 ///
 /// ```
 /// framecheck_codec_fuzz::decode::run(b"\0\x10\0\0\0{\"data_size\": 2}hi");
 /// ```
 pub fn run(data: &[u8]) {
     framecheck::fuzz::assert_input(HeaderCodec::new, data);
+    if tracking_installed() {
+        let bound = framecheck::AllocBound::default();
+        if let Err(failure) = framecheck::alloc_case(&mut HeaderCodec::new(), data, &[], bound) {
+            panic!("decode target: memory not bounded by the bytes received: {failure}");
+        }
+    }
+}
+
+/// Whether the tracking allocator is installed, asked once: a program's
+/// global allocator is fixed when it is linked.
+fn tracking_installed() -> bool {
+    static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *INSTALLED.get_or_init(framecheck::alloc::installed)
 }
 
 /// Decodes the stream in `data` (what [`run`] decodes: the input without

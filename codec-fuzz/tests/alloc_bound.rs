@@ -59,3 +59,56 @@ fn strict_length_codec_reserves_at_most_its_limit() {
         )
         .unwrap();
 }
+
+/// The `decode` fuzz target's body checks the bound too when the tracking
+/// allocator is installed (as it is here and in the fuzz crate): a header
+/// claiming 8 000 000 body bytes, none of which arrive, must not make the
+/// decoder hold more than `8 × N + 1 MiB` (a decoder that reserves the
+/// claimed body when the header parses, as `HeaderCodec` did before its
+/// buffers grew with the bytes received, panics here).
+#[test]
+fn decode_target_checks_the_bound_on_a_claimed_body() {
+    assert!(framecheck::alloc::installed());
+    let header = br#"{"data_size": 8000000}"#;
+    let mut stream = (header.len() as i32).to_le_bytes().to_vec();
+    stream.extend_from_slice(header);
+    stream.extend_from_slice(b"only a few body bytes");
+    framecheck_codec_fuzz::decode::run(&stream);
+    // The same claim through a decoder that reserves it is refused by the
+    // same bound.
+    let failure = framecheck::alloc_case(
+        &mut ReservesTheClaim,
+        &stream,
+        &[],
+        framecheck::AllocBound::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            failure.kind(),
+            framecheck::FailureKind::AllocationOverBound { .. }
+        ),
+        "{failure}"
+    );
+}
+
+/// Reserves the body a `HeaderCodec` header claims as soon as the header
+/// has arrived, then decodes with `HeaderCodec`.
+struct ReservesTheClaim;
+
+impl tokio_util::codec::Decoder for ReservesTheClaim {
+    type Item = framecheck_codec::Frame;
+    type Error = framecheck_codec::CodecError;
+
+    fn decode(&mut self, src: &mut bytes::BytesMut) -> Result<Option<Self::Item>, Self::Error> {
+        if let Some(&[a, b, c, d]) = src.get(..4) {
+            let len = i32::from_le_bytes([a, b, c, d]) as usize;
+            if let Some(head) = src.get(4..4 + len) {
+                if let Ok(header) = framecheck_codec::Header::parse(head) {
+                    src.reserve(header.data_size as usize);
+                }
+            }
+        }
+        Ok(None)
+    }
+}
