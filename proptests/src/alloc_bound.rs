@@ -779,11 +779,7 @@ where
     C: TestableCodec<I>,
     I: Clone + Debug,
 {
-    let pieces = Pieces::encode(make_codec, frames.iter().cloned(), &|i| {
-        format!("{:?}", frames[i])
-    })?;
-    let all: Vec<usize> = (0..frames.len()).collect();
-    let (encoded, layout) = pieces.stream(&all);
+    let (encoded, layout) = Pieces::encode_all(make_codec, frames)?;
     let mut ends = Vec::new();
     let found = hostile.magnitudes().find_map(|hostile| {
         let stream = hostile.apply(&encoded, &layout);

@@ -77,6 +77,23 @@ impl Pieces {
         ))
     }
 
+    /// Encodes clones of `frames` with one encoder from `make_encoder` and
+    /// returns the whole stream and its layout: what a one-case entry point
+    /// (no reduction) needs.
+    pub(crate) fn encode_all<E, I>(
+        make_encoder: &dyn Fn() -> E,
+        frames: &[I],
+    ) -> Result<(Bytes, Layout), Failure>
+    where
+        E: FrameEncoder<I>,
+        I: Clone + Debug,
+    {
+        let pieces = Pieces::encode(make_encoder, frames.iter().cloned(), &|i| {
+            format!("{:?}", frames[i])
+        })?;
+        Ok((pieces.stream.clone(), Layout::new(pieces.ends.clone())))
+    }
+
     /// The stream of the frames at `keep` (sorted indices), and its layout.
     pub(crate) fn stream(&self, keep: &[usize]) -> (Bytes, Layout) {
         if keep.len() == self.ends.len() {

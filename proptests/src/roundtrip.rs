@@ -51,22 +51,8 @@ where
     I: Clone + Debug,
 {
     let same = |d: &<C as tokio_util::codec::Decoder>::Item, s: &I| d == s;
-    let spec = Spec {
-        encoder: &make_codec,
-        decoder: &make_codec,
-        same: &same,
-        merge: None,
-        limit: ReadLimit::Unlimited,
-        offload: None,
-        probe: None,
-        time_limit: std::time::Duration::ZERO,
-        blind: std::cell::Cell::new(0),
-    };
-    let pieces = Pieces::encode(&make_codec, frames.iter().cloned(), &|i| {
-        format!("{:?}", frames[i])
-    })?;
-    let keep: Vec<usize> = (0..frames.len()).collect();
-    let (stream, layout) = pieces.stream(&keep);
+    let spec = Spec::in_line(&make_codec, &make_codec, &same);
+    let (stream, layout) = Pieces::encode_all(&make_codec, frames)?;
     let expected: Vec<&I> = frames.iter().collect();
     check(&spec, &stream, &layout, &expected, chunking)
 }

@@ -59,6 +59,28 @@ const BLIND_PROBES: u32 = 16;
 /// generated cut aims there (reports probe further).
 const CUT_PROBE_BYTES: usize = 512;
 
+impl<'a, I, E, D: FrameDecoder> Spec<'a, I, E, D> {
+    /// A spec that decodes on the calling thread, with no time limit,
+    /// unlimited reads and no merging.
+    pub(crate) fn in_line(
+        encoder: &'a dyn Fn() -> E,
+        decoder: &'a dyn Fn() -> D,
+        same: &'a dyn Fn(&D::Item, &I) -> bool,
+    ) -> Self {
+        Spec {
+            encoder,
+            decoder,
+            same,
+            merge: None,
+            limit: crate::drive::ReadLimit::Unlimited,
+            offload: None,
+            probe: None,
+            time_limit: Duration::ZERO,
+            blind: Cell::new(0),
+        }
+    }
+}
+
 impl<I, E, D: FrameDecoder> Spec<'_, I, E, D> {
     /// Feeds `stream` to a fresh decoder: on the worker when there is one
     /// (`None` when it did not finish within the time limit).
