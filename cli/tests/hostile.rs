@@ -250,6 +250,100 @@ async fn a_reader_at_16_kib_per_second_cannot_hold_an_8_mib_reply() {
     assert!(log.contains("it reads too slowly"), "{log}");
 }
 
+/// How a peer that never reads its replies fared: what it got the server
+/// to take, and when.
+struct NonReader {
+    /// Bytes the kernel accepted from it in all.
+    sent: usize,
+    /// When its last write made progress.
+    last_progress: Instant,
+    /// When the server closed the connection (`None`: still open at the end).
+    closed: Option<Instant>,
+    /// Good clients answered while it was stalled and still open.
+    good_served: usize,
+}
+
+/// Writes 4 KiB frames to `addr` as fast as the server takes them and
+/// never reads a reply (16 KiB socket buffers, so the kernel holds little);
+/// once a write has stalled for 300 ms, a good client is served on another
+/// connection. Stops when the server closes the connection, or after `LIMIT`.
+async fn never_read_replies(addr: &str) -> NonReader {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(16 * 1024).unwrap();
+    socket.set_send_buffer_size(16 * 1024).unwrap();
+    let mut s = socket.connect(addr.parse().unwrap()).await.unwrap();
+    let body = vec![b'q'; 4096];
+    let mut frame = prefix(body.len());
+    frame.extend_from_slice(&body);
+    let wire = frame.repeat(16);
+    let started = Instant::now();
+    let mut r = NonReader {
+        sent: 0,
+        last_progress: started,
+        closed: None,
+        good_served: 0,
+    };
+    let mut at = 0usize;
+    while started.elapsed() < LIMIT {
+        match tokio::time::timeout(Duration::from_millis(300), s.write(&wire[at..])).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                r.closed = Some(Instant::now());
+                break;
+            }
+            Ok(Ok(n)) => {
+                r.sent += n;
+                at = (at + n) % wire.len();
+                r.last_progress = Instant::now();
+            }
+            Err(_) if r.good_served == 0 => {
+                let (body, _) = good_exchange(addr).await;
+                assert_eq!(body, Bytes::from_static(b"GOOD CLIENT"));
+                r.good_served += 1;
+            }
+            Err(_) => {}
+        }
+    }
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_reads_no_replies_is_no_longer_read_and_is_closed_at_the_drain_deadline() {
+    let server = Server::start(&[
+        "echo-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--frame-timeout",
+        "1500",
+        "--min-rate",
+        "1048576",
+    ])
+    .await;
+    let r = never_read_replies(&server.addr).await;
+    let closed = r.closed.unwrap_or_else(|| {
+        panic!(
+            "still open after {LIMIT:?}, {} bytes taken: {}",
+            r.sent,
+            server.log()
+        )
+    });
+    // The server stopped reading: the peer's writes stalled for good once
+    // the kernel buffers were full (about 4 MiB, nearly all of it replies
+    // in the server's autotuned send buffer) and one reply was pending,
+    // far short of the gigabytes loopback would carry in that time.
+    assert!(r.sent < 8 << 20, "the server took {} bytes", r.sent);
+    // It was closed by the drain deadline (1.5 s for the reply it could
+    // not write, plus 1 s per MiB of it), not by the 30 s idle timeout.
+    let stalled = closed.duration_since(r.last_progress);
+    assert!(
+        stalled >= Duration::from_millis(1200) && stalled < Duration::from_secs(6),
+        "closed {stalled:?} after its last write went through"
+    );
+    assert_eq!(r.good_served, 1, "no good client was served meanwhile");
+    let log = server.wait_for_log("reply drain timeout").await;
+    assert!(log.contains("it reads too slowly"), "{log}");
+    assert!(!log.contains("idle timeout"), "{log}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_past_the_per_address_cap_are_closed() {
     let server = Server::start(&[
