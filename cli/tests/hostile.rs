@@ -447,6 +447,56 @@ async fn accept_failures_at_the_descriptor_limit_are_counted_and_the_server_live
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_of_repeated_warnings_still_pending_are_logged_at_shutdown() {
+    // A window far longer than the test: only the shutdown can report.
+    let mut server = Server::start_env(
+        &[
+            "echo-server",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-per-ip",
+            "1",
+            "--grace",
+            "200",
+        ],
+        &[("FRAMECHECK_LOG_WINDOW_MS", "600000")],
+    )
+    .await;
+    let held = TcpStream::connect(&server.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut refused = Vec::new();
+    for _ in 0..10 {
+        let mut s = TcpStream::connect(&server.addr).await.unwrap();
+        closed_within(&mut s).await;
+        refused.push(s);
+    }
+    let log = server.log();
+    assert_eq!(log.matches("--max-per-ip").count(), 1, "{log}");
+    let pid = server.child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(LIMIT, server.child.wait())
+        .await
+        .expect("the server did not stop")
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let log = server.log();
+    let summary = log
+        .lines()
+        .find(|l| l.contains("(x9 more in the last"))
+        .unwrap_or_else(|| panic!("no summary: {log}"));
+    assert!(
+        summary.contains("1 open from it already (--max-per-ip)")
+            && summary.ends_with(", at shutdown)"),
+        "{summary}"
+    );
+    drop((held, refused));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cli_error_is_printed_once() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
