@@ -163,6 +163,16 @@ impl<S> IdleStream<S> {
         }
     }
 
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped stream, mutably (socket options, say).
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
     fn progress(&mut self) {
         let next = Instant::now() + self.timeout;
         self.deadline.as_mut().reset(next);
@@ -634,6 +644,20 @@ mod tests {
         }
         assert_eq!(got, [&[0xff_u8, 0xff, 0xff, 0xff, 1][..], b"ok", b""]);
         assert_eq!(c.decode_eof(&mut src).unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn idle_stream_gives_access_to_the_wrapped_stream() {
+        use tokio::io::AsyncReadExt;
+        let mut s = IdleStream::new(io::Cursor::new(b"abc".to_vec()), Duration::from_secs(5));
+        assert_eq!(s.get_ref().get_ref(), b"abc");
+        let mut first = [0u8; 1];
+        s.read_exact(&mut first).await.unwrap();
+        assert_eq!((first, s.get_ref().position()), (*b"a", 1));
+        s.get_mut().set_position(2);
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"c");
     }
 
     #[test]
