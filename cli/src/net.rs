@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 use framecheck_codec::{CodecError, Frame, HeaderCodec, Limits, StrictLengthCodec};
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
-    net::{TcpListener, TcpStream},
+    net::{TcpListener, TcpSocket, TcpStream},
     task::JoinSet,
     time::{Instant, Sleep},
 };
@@ -264,6 +264,51 @@ pub async fn listen(addr: &str) -> io::Result<TcpListener> {
     Ok(listener)
 }
 
+/// [`listen`] for a server with [`ServerOpts`]: with `--send-buffer`, the
+/// listening socket's `SO_SNDBUF` is set before it listens, and every
+/// connection accepted from it inherits it (Linux, the BSDs, macOS).
+///
+/// # Errors
+///
+/// The bind error, or an address that resolves to nothing.
+pub async fn listen_server(addr: &str, opts: &ServerOpts) -> io::Result<TcpListener> {
+    let listener = match opts.send_buffer {
+        0 => TcpListener::bind(addr).await?,
+        bytes => bind_with_send_buffer(addr, bytes).await?,
+    };
+    announce(listener.local_addr()?)?;
+    Ok(listener)
+}
+
+/// Backlog of a listener bound by [`listen_server`] with a send buffer
+/// (what `TcpListener::bind` uses).
+const BACKLOG: u32 = 1024;
+
+async fn bind_with_send_buffer(addr: &str, bytes: u32) -> io::Result<TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        // As TcpListener::bind does.
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        socket.set_send_buffer_size(bytes)?;
+        match socket.bind(a) {
+            Ok(()) => return socket.listen(BACKLOG),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{addr} resolves to no address"),
+        )
+    }))
+}
+
 /// Prints `listening on IP:PORT` and flushes stdout.
 ///
 /// # Errors
@@ -347,6 +392,13 @@ pub struct ServerOpts {
     /// closes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MEMORY)]
     pub max_memory: usize,
+    /// The kernel's send buffer for each connection, in bytes (SO_SNDBUF;
+    /// Linux doubles it for bookkeeping): with the one reply being
+    /// written, what a peer that reads nothing can make the server hold
+    /// for it. 0: the kernel's default, which Linux grows up to
+    /// net.ipv4.tcp_wmem's maximum (4 MiB by default).
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    pub send_buffer: u32,
 }
 
 impl ServerOpts {

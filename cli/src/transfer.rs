@@ -675,7 +675,7 @@ pub async fn receive(args: ReceiveArgs) -> io::Result<()> {
         );
     }
     let shutdown = net::shutdown_on_signal()?;
-    let listener = net::listen(&args.listen).await?;
+    let listener = net::listen_server(&args.listen, &args.server).await?;
     tracing::info!(dir = %dir.display(), max_size = args.max_size, "receiver ready");
     let limits =
         Limits::default().max_body_len(usize::try_from(args.max_size).unwrap_or(usize::MAX));

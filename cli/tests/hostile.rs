@@ -345,6 +345,28 @@ async fn a_peer_that_reads_no_replies_is_no_longer_read_and_is_closed_at_the_dra
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_send_buffer_bound_a_peer_that_reads_nothing_is_given_little() {
+    let server = Server::start(&[
+        "echo-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--frame-timeout",
+        "1000",
+        "--send-buffer",
+        "32768",
+    ])
+    .await;
+    let r = never_read_replies(&server.addr).await;
+    assert!(r.closed.is_some(), "still open: {}", server.log());
+    // Without the bound the kernel takes about 4 MiB of replies for it
+    // (the test above); with it, what the four socket buffers hold (about
+    // 160 KiB here).
+    assert!(r.sent < 512 << 10, "the server took {} bytes", r.sent);
+    assert_eq!(r.good_served, 1);
+    server.wait_for_log("reply drain timeout").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_past_the_per_address_cap_are_closed() {
     let server = Server::start(&[
         "echo-server",
