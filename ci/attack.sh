@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The attacks of cli/tests/hostile.rs at full size, against a release build
 # of the framecheck servers on loopback, with the figures printed: how long
-# a good client waits while trickling peers hold every slot, the server's
+# a good client waits while trickling peers hold every slot (10 000
+# connections each sending a byte every 15 s at the defaults, and 200
+# sending a header byte a second into 200 slots), the server's
 # memory under 400 claims of 8 MiB in a 2 GiB address space, what slow
 # readers hold and for how long. Not run in CI (minutes, thousands of
 # sockets); needs python3 (standard library) for the attacking peers.
@@ -9,15 +11,27 @@
 #   bash ci/attack.sh                       # everything, defaults below
 #   TRICKLERS=2000 SLOW_READERS=200 bash ci/attack.sh
 #   ATTACKS="lockout memory" bash ci/attack.sh
+#   TRICKLE_CONNS=5000 TRICKLE_SECS=30 ATTACKS=trickle bash ci/attack.sh
+#   KEEP_LOGS=1 bash ci/attack.sh           # keep the servers' stderr
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+TRICKLE_CONNS="${TRICKLE_CONNS:-10000}" # connections held at the defaults...
+TRICKLE_PERIOD="${TRICKLE_PERIOD:-15}"  # ...each sending a byte this often (s)
+TRICKLE_SECS="${TRICKLE_SECS:-60}"      # how long the trickle attack lasts (s)
 TRICKLERS="${TRICKLERS:-200}"          # peers trickling a header byte a second
 CLAIMS="${CLAIMS:-400}"                # headers declaring 8 MiB, no body
 SLOW_READERS="${SLOW_READERS:-200}"    # clients sending 8 MiB and never reading
-ATTACKS="${ATTACKS:-lockout memory slow-readers drain}"
+ATTACKS="${ATTACKS:-trickle lockout memory slow-readers drain}"
 
+# Each side of the trickle attack holds TRICKLE_CONNS descriptors (the
+# attacking peers in one process, the server in another), plus slack.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+FDS="$(ulimit -n)"
+if [ "$FDS" != unlimited ] && [ "$((TRICKLE_CONNS + 200))" -gt "$FDS" ]; then
+  echo "note: the descriptor limit is $FDS (hard limit $(ulimit -Hn)); the trickle attack runs with $((FDS - 200)) connections, not $TRICKLE_CONNS"
+  TRICKLE_CONNS="$((FDS - 200))"
+fi
 # Rate-limited warnings report their counts every 5 s instead of every
 # 60 s, so the counts below are complete when a server is stopped.
 export FRAMECHECK_LOG_WINDOW_MS=5000
@@ -27,7 +41,7 @@ TMP="$(mktemp -d)"
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
+  if [ -n "${KEEP_LOGS:-}" ]; then echo "server logs kept in $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 
@@ -98,7 +112,92 @@ def connect_many(a, n):
     return socks
 
 cmd = sys.argv[1]
-if cmd == "lockout":
+if cmd == "trickle":
+    import collections, selectors, threading
+    a, n, period, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+    sel = selectors.DefaultSelector()
+    wire = prefix(5, pad=200)
+    sent = {}                      # socket -> bytes of the header sent so far
+    turn = collections.deque()     # the order in which they send
+    def open_one():
+        s = socket.create_connection(addr(a), timeout=5)
+        s.send(wire[:1])  # its first byte at once, the next ones every period
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ)
+        sent[s] = 1
+        turn.append(s)
+    t0 = time.monotonic()
+    for _ in range(n):
+        try:
+            open_one()
+        except OSError as e:
+            print("trickle: connect failed after %d: %s" % (len(sent), e), file=sys.stderr)
+            break
+    print("trickle: %d connections open after %.1f s; each sends a byte every %g s (%.0f B/s in all)" % (
+        len(sent), time.monotonic() - t0, period, len(sent) / period))
+    sys.stdout.flush()
+    waits, failures = [], []
+    stop = threading.Event()
+    def good_clients():
+        # One good client every 2 s, each waiting up to 45 s.
+        while not stop.is_set():
+            try:
+                waits.append(good(a, timeout=45))
+            except Exception as e:
+                failures.append(str(e))
+            stop.wait(2.0)
+    g = threading.Thread(target=good_clients)
+    start = time.monotonic()
+    g.start()
+    closed = reopened = 0
+    credit = 0.0
+    last = start
+    while time.monotonic() - start < secs:
+        for key, _ in sel.select(timeout=0.01):
+            s = key.fileobj
+            try:
+                data = s.recv(4096)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                # Closed by the server: the attacker takes the slot again.
+                sel.unregister(s)
+                s.close()
+                del sent[s]
+                closed += 1
+                try:
+                    open_one()
+                    reopened += 1
+                except OSError:
+                    pass
+        now = time.monotonic()
+        credit += (now - last) * len(sent) / period
+        last = now
+        while credit >= 1 and turn:
+            s = turn.popleft()
+            if s not in sent:
+                continue
+            credit -= 1
+            i = sent[s] % len(wire)
+            try:
+                s.send(wire[i:i + 1])
+                sent[s] += 1
+            except OSError:
+                pass
+            turn.append(s)
+    stop.set()
+    g.join()
+    waits.sort()
+    if waits:
+        print("trickle: %d good clients served, time to be served median %.3f s, max %.3f s; %d failed" % (
+            len(waits), waits[len(waits) // 2], waits[-1], len(failures)))
+    else:
+        print("trickle: no good client served; %d failed: %s" % (len(failures), failures[:3]))
+    print("trickle: the server closed %d attacking connections in %.0f s (%d reopened); %d open at the end" % (
+        closed, secs, reopened, len(sent)))
+elif cmd == "lockout":
     a, n, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     socks = connect_many(a, n)
     wire = prefix(5, pad=200)
@@ -199,6 +298,21 @@ PY
 
 for attack in $ATTACKS; do
   case "$attack" in
+  trickle)
+    echo "== trickle: $TRICKLE_CONNS connections each send a byte every $TRICKLE_PERIOD s, echo-server at its defaults"
+    start trickle "$BIN" echo-server --listen 127.0.0.1:0
+    python3 "$TMP/peers.py" trickle "$ADDR" "$TRICKLE_CONNS" "$TRICKLE_PERIOD" "$TRICKLE_SECS" &
+    PY_PID=$!
+    peak=0
+    while kill -0 "$PY_PID" 2>/dev/null; do
+      r="$(rss_kib "$PID")"; [ "$r" != "?" ] && [ "$r" -gt "$peak" ] && peak="$r"
+      sleep 1
+    done
+    wait "$PY_PID" || true
+    sleep 6
+    echo "   server $(alive "$PID"), RSS peak $peak KiB (sampled); closed by the frame timeout: $(events 'frame timeout' "$TMP/trickle.err"), evictions: $(events 'evicted the connection' "$TMP/trickle.err"), accept failures: $(events 'accept failed' "$TMP/trickle.err")"
+    stop "$PID"
+    ;;
   lockout)
     echo "== lockout: $TRICKLERS peers trickle a header byte a second into every slot"
     start echo "$BIN" echo-server --listen 127.0.0.1:0 --max-connections "$TRICKLERS" --idle-timeout 2000

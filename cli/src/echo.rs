@@ -55,7 +55,7 @@ pub struct ServerArgs {
 /// The bind error; per-connection errors are logged, not returned.
 pub async fn run_server(args: ServerArgs) -> std::io::Result<()> {
     let shutdown = net::shutdown_on_signal()?;
-    let listener = net::listen(&args.listen).await?;
+    let listener = net::listen_server(&args.listen, &args.server).await?;
     tracing::info!(format = %args.format, max_size = args.max_size, "echo server ready");
     let limits = Limits::default().max_body_len(args.max_size);
     let format = args.format;

@@ -85,7 +85,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(e),
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         match cli.command {
             Command::EchoServer(a) => echo::run_server(a)
                 .await
@@ -123,5 +123,8 @@ fn main() -> ExitCode {
             Command::FuzzServer(a) => blocking(move || fuzz_server::cli::run_fuzz(a)).await,
             Command::Replay(a) => blocking(move || fuzz_server::cli::run_replay(a)).await,
         }
-    })
+    });
+    // Rate-limited warnings counted in a window that had not closed yet.
+    framecheck_cli::net::Throttle::flush_all();
+    code
 }

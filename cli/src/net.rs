@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 use framecheck_codec::{CodecError, Frame, HeaderCodec, Limits, StrictLengthCodec};
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
-    net::{TcpListener, TcpStream},
+    net::{TcpListener, TcpSocket, TcpStream},
     task::JoinSet,
     time::{Instant, Sleep},
 };
@@ -163,6 +163,16 @@ impl<S> IdleStream<S> {
         }
     }
 
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped stream, mutably (socket options, say).
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
     fn progress(&mut self) {
         let next = Instant::now() + self.timeout;
         self.deadline.as_mut().reset(next);
@@ -254,6 +264,51 @@ pub async fn listen(addr: &str) -> io::Result<TcpListener> {
     Ok(listener)
 }
 
+/// [`listen`] for a server with [`ServerOpts`]: with `--send-buffer`, the
+/// listening socket's `SO_SNDBUF` is set before it listens, and every
+/// connection accepted from it inherits it (Linux, the BSDs, macOS).
+///
+/// # Errors
+///
+/// The bind error, or an address that resolves to nothing.
+pub async fn listen_server(addr: &str, opts: &ServerOpts) -> io::Result<TcpListener> {
+    let listener = match opts.send_buffer {
+        0 => TcpListener::bind(addr).await?,
+        bytes => bind_with_send_buffer(addr, bytes).await?,
+    };
+    announce(listener.local_addr()?)?;
+    Ok(listener)
+}
+
+/// Backlog of a listener bound by [`listen_server`] with a send buffer
+/// (what `TcpListener::bind` uses).
+const BACKLOG: u32 = 1024;
+
+async fn bind_with_send_buffer(addr: &str, bytes: u32) -> io::Result<TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        // As TcpListener::bind does.
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        socket.set_send_buffer_size(bytes)?;
+        match socket.bind(a) {
+            Ok(()) => return socket.listen(BACKLOG),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{addr} resolves to no address"),
+        )
+    }))
+}
+
 /// Prints `listening on IP:PORT` and flushes stdout.
 ///
 /// # Errors
@@ -337,6 +392,13 @@ pub struct ServerOpts {
     /// closes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MEMORY)]
     pub max_memory: usize,
+    /// The kernel's send buffer for each connection, in bytes (SO_SNDBUF;
+    /// Linux doubles it for bookkeeping): with the one reply being
+    /// written, what a peer that reads nothing can make the server hold
+    /// for it. 0: the kernel's default, which Linux grows up to
+    /// net.ipv4.tcp_wmem's maximum (4 MiB by default).
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    pub send_buffer: u32,
 }
 
 impl ServerOpts {
@@ -634,6 +696,20 @@ mod tests {
         }
         assert_eq!(got, [&[0xff_u8, 0xff, 0xff, 0xff, 1][..], b"ok", b""]);
         assert_eq!(c.decode_eof(&mut src).unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn idle_stream_gives_access_to_the_wrapped_stream() {
+        use tokio::io::AsyncReadExt;
+        let mut s = IdleStream::new(io::Cursor::new(b"abc".to_vec()), Duration::from_secs(5));
+        assert_eq!(s.get_ref().get_ref(), b"abc");
+        let mut first = [0u8; 1];
+        s.read_exact(&mut first).await.unwrap();
+        assert_eq!((first, s.get_ref().position()), (*b"a", 1));
+        s.get_mut().set_position(2);
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"c");
     }
 
     #[test]

@@ -10,6 +10,13 @@ use std::{
 
 pub use framecheck_figures::table::{Align, Table};
 
+// The first showdown's report functions, deprecated; they are defined with
+// the parts, so this module still calls none of them.
+#[allow(deprecated)]
+pub use crate::showdown::compat::{
+    chart_svg, explain_part1, explain_part2, part1_table, part2_table, PART1_LEGEND,
+};
+
 /// A chart file next to the report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chart {

@@ -18,13 +18,16 @@
 //! Names follow one portable rule ([`portable_filename`]): NFC-normalised,
 //! so one name is one file on every system, and refused when Windows,
 //! macOS or Linux would read them another way or a person would misread
-//! them.
+//! them. Names that differ only in case ([`case_key`]) are one file, as on
+//! Windows and macOS: refused as `exists`, or with `--overwrite` replacing
+//! the stored file under its own spelling.
 
 use std::{
     fmt,
     io::{self, IsTerminal as _},
     net::SocketAddr,
     path::{Path, PathBuf},
+    sync::Arc,
     time::Duration,
 };
 
@@ -132,6 +135,14 @@ pub enum TransferError {
         /// The file name.
         name: String,
     },
+    /// A file whose name differs from this one only in case exists (one
+    /// file on Windows and macOS), and `--overwrite` was not given.
+    CaseCollision {
+        /// The name as sent (NFC).
+        name: String,
+        /// The file that exists.
+        existing: String,
+    },
     /// The receiver's memory budget is spent (`--max-memory`).
     Busy(BudgetError),
     /// The receiver rejected the file (seen by the sender).
@@ -155,7 +166,7 @@ impl TransferError {
             TransferError::BadHash { .. } => "bad-hash",
             TransferError::Truncated { .. } => "truncated",
             TransferError::HashMismatch { .. } => "hash-mismatch",
-            TransferError::Exists { .. } => "exists",
+            TransferError::Exists { .. } | TransferError::CaseCollision { .. } => "exists",
             TransferError::Busy(_) => "busy",
             TransferError::Rejected { kind, .. } => kind,
             TransferError::Io(_) => "io",
@@ -193,6 +204,10 @@ impl fmt::Display for TransferError {
                     "{name:?} already exists (receiver runs without --overwrite)"
                 )
             }
+            TransferError::CaseCollision { name, existing } => write!(
+                f,
+                "{existing:?} already exists, and {name:?} differs from it only in case: one file on Windows and macOS (receiver runs without --overwrite)"
+            ),
             TransferError::Busy(e) => write!(f, "receiver busy: {e}"),
             TransferError::Rejected { kind, message } => {
                 write!(f, "receiver refused the file ({kind}): {message}")
@@ -392,6 +407,52 @@ pub fn portable_filename(name: &str) -> Result<String, TransferError> {
     let nfc: String = name.nfc().collect();
     check_filename(&nfc)?;
     Ok(nfc)
+}
+
+/// The key under which two names are one file on a case-insensitive file
+/// system (Windows, macOS): NFC, lower-cased by Unicode's mapping
+/// (`str::to_lowercase`), NFC again.
+///
+/// ```
+/// use framecheck_cli::transfer::case_key;
+/// assert_eq!(case_key("Report.TXT"), case_key("report.txt"));
+/// assert_eq!(case_key("CAFE\u{301}.txt"), case_key("caf\u{e9}.txt"));
+/// assert_ne!(case_key("report.txt"), case_key("report.txt.bak"));
+/// ```
+pub fn case_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    let nfc: String = name.nfc().collect();
+    nfc.to_lowercase().nfc().collect()
+}
+
+/// The file in `dir` that `name` is on a case-insensitive file system: the
+/// exact name if it exists, else the first name with the same
+/// [`case_key`], else `None`.
+async fn stored_spelling(dir: &Path, name: &str) -> io::Result<Option<String>> {
+    let key = case_key(name);
+    let mut found = None;
+    let mut entries = tokio::fs::read_dir(dir).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        let Some(n) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        if n == name {
+            return Ok(Some(n));
+        }
+        if found.is_none() && case_key(&n) == key {
+            found = Some(n);
+        }
+    }
+    Ok(found)
+}
+
+/// The refusal for `name` when `existing` is already in the directory.
+fn taken(name: String, existing: String) -> TransferError {
+    if existing == name {
+        TransferError::Exists { name }
+    } else {
+        TransferError::CaseCollision { name, existing }
+    }
 }
 
 /// Removes the temporary files an earlier run left in `dir` (killed in the
@@ -614,12 +675,15 @@ pub async fn receive(args: ReceiveArgs) -> io::Result<()> {
         );
     }
     let shutdown = net::shutdown_on_signal()?;
-    let listener = net::listen(&args.listen).await?;
+    let listener = net::listen_server(&args.listen, &args.server).await?;
     tracing::info!(dir = %dir.display(), max_size = args.max_size, "receiver ready");
     let limits =
         Limits::default().max_body_len(usize::try_from(args.max_size).unwrap_or(usize::MAX));
     let overwrite = args.overwrite;
     let budget = args.server.budget();
+    // Held from the last check of a name to its rename, so that two
+    // transfers of names differing only in case cannot both be stored.
+    let names = Arc::new(tokio::sync::Mutex::new(()));
     net::serve_guarded(
         listener,
         &args.server,
@@ -628,13 +692,28 @@ pub async fn receive(args: ReceiveArgs) -> io::Result<()> {
             // A transfer under way is an open exchange: it runs to its end
             // within the grace period.
             let dir = dir.clone();
+            let names = names.clone();
             let mut charge = budget.charge();
             async move {
-                receive_files(&mut io, peer, &dir, limits, overwrite, &mut charge).await;
+                let store = Store {
+                    dir: &dir,
+                    names: &names,
+                    overwrite,
+                };
+                receive_files(&mut io, peer, store, limits, &mut charge).await;
             }
         },
     )
     .await
+}
+
+/// Where and how received files are stored.
+#[derive(Clone, Copy)]
+struct Store<'a> {
+    dir: &'a Path,
+    /// Held from the last check of a name to its rename.
+    names: &'a tokio::sync::Mutex<()>,
+    overwrite: bool,
 }
 
 /// Receives files on one connection until it ends or a file is refused,
@@ -642,15 +721,14 @@ pub async fn receive(args: ReceiveArgs) -> io::Result<()> {
 async fn receive_files<S>(
     io: &mut Guarded<S>,
     peer: SocketAddr,
-    dir: &Path,
+    store: Store<'_>,
     limits: Limits,
-    overwrite: bool,
     charge: &mut Charge,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     loop {
-        let outcome = receive_file(io, dir, limits, overwrite, charge).await;
+        let outcome = receive_file(io, store, limits, charge).await;
         // Lowering a charge cannot fail.
         let _ = charge.set(0);
         let (header, message) = match &outcome {
@@ -709,14 +787,18 @@ async fn receive_files<S>(
 /// sending anything.
 async fn receive_file<S>(
     io: &mut S,
-    dir: &Path,
+    store: Store<'_>,
     limits: Limits,
-    overwrite: bool,
     charge: &mut Charge,
 ) -> Result<Option<(String, u64, String)>, TransferError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let Store {
+        dir,
+        names,
+        overwrite,
+    } = store;
     let mut field = [0u8; wire::LENGTH_FIELD_LEN];
     let first = io.read(&mut field).await?;
     if first == 0 {
@@ -764,9 +846,12 @@ where
             })
         }
     };
-    let dest = dir.join(&name);
-    if !overwrite && tokio::fs::try_exists(&dest).await? {
-        return Err(TransferError::Exists { name });
+    // A name that is taken, exactly or up to case, is refused before the
+    // body is read (and checked again before the rename).
+    if !overwrite {
+        if let Some(existing) = stored_spelling(dir, &name).await? {
+            return Err(taken(name, existing));
+        }
     }
     let size = header.data_size;
 
@@ -805,6 +890,15 @@ where
             actual,
         });
     }
+    // With --overwrite, a file whose name differs only in case is replaced
+    // and keeps its spelling, as on Windows and macOS.
+    let _names = names.lock().await;
+    let stored = match stored_spelling(dir, &name).await? {
+        Some(existing) if !overwrite => return Err(taken(name, existing)),
+        Some(existing) => existing,
+        None => name,
+    };
+    let dest = dir.join(&stored);
     let persisted = if overwrite {
         tmp.persist(&dest).map(drop)
     } else {
@@ -812,11 +906,11 @@ where
     };
     if let Err(e) = persisted {
         if e.error.kind() == io::ErrorKind::AlreadyExists {
-            return Err(TransferError::Exists { name });
+            return Err(TransferError::Exists { name: stored });
         }
         return Err(e.error.into());
     }
-    Ok(Some((name, size, actual)))
+    Ok(Some((stored, size, actual)))
 }
 
 async fn read_exact_or_truncated<S: AsyncRead + Unpin>(

@@ -250,6 +250,122 @@ async fn a_reader_at_16_kib_per_second_cannot_hold_an_8_mib_reply() {
     assert!(log.contains("it reads too slowly"), "{log}");
 }
 
+/// How a peer that never reads its replies fared: what it got the server
+/// to take, and when.
+struct NonReader {
+    /// Bytes the kernel accepted from it in all.
+    sent: usize,
+    /// When its last write made progress.
+    last_progress: Instant,
+    /// When the server closed the connection (`None`: still open at the end).
+    closed: Option<Instant>,
+    /// Good clients answered while it was stalled and still open.
+    good_served: usize,
+}
+
+/// Writes 4 KiB frames to `addr` as fast as the server takes them and
+/// never reads a reply (16 KiB socket buffers, so the kernel holds little);
+/// once a write has stalled for 300 ms, a good client is served on another
+/// connection. Stops when the server closes the connection, or after `LIMIT`.
+async fn never_read_replies(addr: &str) -> NonReader {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(16 * 1024).unwrap();
+    socket.set_send_buffer_size(16 * 1024).unwrap();
+    let mut s = socket.connect(addr.parse().unwrap()).await.unwrap();
+    let body = vec![b'q'; 4096];
+    let mut frame = prefix(body.len());
+    frame.extend_from_slice(&body);
+    let wire = frame.repeat(16);
+    let started = Instant::now();
+    let mut r = NonReader {
+        sent: 0,
+        last_progress: started,
+        closed: None,
+        good_served: 0,
+    };
+    let mut at = 0usize;
+    while started.elapsed() < LIMIT {
+        match tokio::time::timeout(Duration::from_millis(300), s.write(&wire[at..])).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                r.closed = Some(Instant::now());
+                break;
+            }
+            Ok(Ok(n)) => {
+                r.sent += n;
+                at = (at + n) % wire.len();
+                r.last_progress = Instant::now();
+            }
+            Err(_) if r.good_served == 0 => {
+                let (body, _) = good_exchange(addr).await;
+                assert_eq!(body, Bytes::from_static(b"GOOD CLIENT"));
+                r.good_served += 1;
+            }
+            Err(_) => {}
+        }
+    }
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_reads_no_replies_is_no_longer_read_and_is_closed_at_the_drain_deadline() {
+    let server = Server::start(&[
+        "echo-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--frame-timeout",
+        "1500",
+        "--min-rate",
+        "1048576",
+    ])
+    .await;
+    let r = never_read_replies(&server.addr).await;
+    let closed = r.closed.unwrap_or_else(|| {
+        panic!(
+            "still open after {LIMIT:?}, {} bytes taken: {}",
+            r.sent,
+            server.log()
+        )
+    });
+    // The server stopped reading: the peer's writes stalled for good once
+    // the kernel buffers were full (about 4 MiB, nearly all of it replies
+    // in the server's autotuned send buffer) and one reply was pending,
+    // far short of the gigabytes loopback would carry in that time.
+    assert!(r.sent < 8 << 20, "the server took {} bytes", r.sent);
+    // It was closed by the drain deadline (1.5 s for the reply it could
+    // not write, plus 1 s per MiB of it), not by the 30 s idle timeout.
+    let stalled = closed.duration_since(r.last_progress);
+    assert!(
+        stalled >= Duration::from_millis(1200) && stalled < Duration::from_secs(6),
+        "closed {stalled:?} after its last write went through"
+    );
+    assert_eq!(r.good_served, 1, "no good client was served meanwhile");
+    let log = server.wait_for_log("reply drain timeout").await;
+    assert!(log.contains("it reads too slowly"), "{log}");
+    assert!(!log.contains("idle timeout"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_send_buffer_bound_a_peer_that_reads_nothing_is_given_little() {
+    let server = Server::start(&[
+        "echo-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--frame-timeout",
+        "1000",
+        "--send-buffer",
+        "32768",
+    ])
+    .await;
+    let r = never_read_replies(&server.addr).await;
+    assert!(r.closed.is_some(), "still open: {}", server.log());
+    // Without the bound the kernel takes about 4 MiB of replies for it
+    // (the test above); with it, what the four socket buffers hold (about
+    // 160 KiB here).
+    assert!(r.sent < 512 << 10, "the server took {} bytes", r.sent);
+    assert_eq!(r.good_served, 1);
+    server.wait_for_log("reply drain timeout").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_past_the_per_address_cap_are_closed() {
     let server = Server::start(&[
@@ -350,6 +466,56 @@ async fn accept_failures_at_the_descriptor_limit_are_counted_and_the_server_live
     let (body, _) = good_exchange(&server.addr).await;
     assert_eq!(body, Bytes::from_static(b"GOOD CLIENT"));
     assert!(server.alive());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_of_repeated_warnings_still_pending_are_logged_at_shutdown() {
+    // A window far longer than the test: only the shutdown can report.
+    let mut server = Server::start_env(
+        &[
+            "echo-server",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-per-ip",
+            "1",
+            "--grace",
+            "200",
+        ],
+        &[("FRAMECHECK_LOG_WINDOW_MS", "600000")],
+    )
+    .await;
+    let held = TcpStream::connect(&server.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut refused = Vec::new();
+    for _ in 0..10 {
+        let mut s = TcpStream::connect(&server.addr).await.unwrap();
+        closed_within(&mut s).await;
+        refused.push(s);
+    }
+    let log = server.log();
+    assert_eq!(log.matches("--max-per-ip").count(), 1, "{log}");
+    let pid = server.child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(LIMIT, server.child.wait())
+        .await
+        .expect("the server did not stop")
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let log = server.log();
+    let summary = log
+        .lines()
+        .find(|l| l.contains("(x9 more in the last"))
+        .unwrap_or_else(|| panic!("no summary: {log}"));
+    assert!(
+        summary.contains("1 open from it already (--max-per-ip)")
+            && summary.ends_with(", at shutdown)"),
+        "{summary}"
+    );
+    drop((held, refused));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -124,3 +124,81 @@ async fn a_part_number_past_the_list_is_refused() {
     assert!(!out.status.success());
     assert!(out.stderr.contains("--part"), "{}", out.stderr);
 }
+
+#[test]
+#[allow(deprecated)]
+fn the_first_showdown_report_functions_still_answer_as_before() {
+    use bytes::Bytes;
+    use framecheck_cli::{
+        report,
+        showdown::{self, Measure, Strategy},
+    };
+    use framecheck_codec::strategy::Framing;
+
+    let sent = [b"ab".to_vec(), b"cd".to_vec()];
+    let intact = showdown::tally(
+        "length",
+        &sent,
+        &[Bytes::from_static(b"ab"), Bytes::from_static(b"cd")],
+    );
+    let merged = showdown::tally("raw", &sent, &[Bytes::from_static(b"abcd")]);
+    assert_eq!(report::PART1_LEGEND, showdown::boundaries::LEGEND);
+    assert!(
+        report::PART1_LEGEND.starts_with("intact  = a received unit holds exactly that message\n")
+    );
+    assert_eq!(
+        report::explain_part1(&intact),
+        "every boundary restored: the length field says where each message ends, however \
+         the proxy cut the stream (2 of 2 intact)"
+    );
+    let merged_why = "TCP delivered every byte but no boundary: 2 messages shared a read with \
+                      others, 0 were cut across reads, 0 of 2 lined up by luck";
+    assert_eq!(report::explain_part1(&merged), merged_why);
+    let t1 = report::part1_table(&[intact, merged]);
+    let lines: Vec<&str> = t1.lines().collect();
+    assert!(
+        lines[0].starts_with("framing") && lines[0].ends_with("lost"),
+        "{t1}"
+    );
+    assert!(
+        lines[1].starts_with("length") && lines[2].starts_with("raw"),
+        "{t1}"
+    );
+    assert!(
+        t1.contains(&format!(
+            "\n{}\n\n- length: every boundary restored",
+            report::PART1_LEGEND
+        )),
+        "{t1}"
+    );
+    assert!(t1.ends_with(&format!("- raw: {merged_why}\n")), "{t1}");
+
+    let m = Measure {
+        strategy: Strategy {
+            framing: Framing::Length,
+            pipelined: false,
+        },
+        size: 64,
+        messages: 1000,
+        secs: 0.5,
+        msgs_per_sec: 2000.0,
+        mb_per_sec: 0.128,
+        p50_us: 400.0,
+        p99_us: 900.0,
+        capped: true,
+        error: None,
+    };
+    let why = "one vectored write (length + body) per message: a syscall each, nothing waits";
+    assert_eq!(report::explain_part2(&m), why);
+    let t2 = report::part2_table(std::slice::from_ref(&m));
+    assert!(t2.starts_with("strategy"), "{t2}");
+    assert!(t2.contains("1000*"), "{t2}");
+    assert!(t2.contains("\n* = stopped by the time cap\n\n"), "{t2}");
+    assert!(
+        t2.ends_with(&format!("- {} / 64 B: {why}\n", m.strategy.label())),
+        "{t2}"
+    );
+    let svg = report::chart_svg(std::slice::from_ref(&m));
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{svg}");
+    assert_eq!(Ok(Some(svg)), showdown::cost::chart_svg(&[m]));
+}

@@ -315,6 +315,56 @@ async fn nfc_and_nfd_spellings_of_one_name_are_one_file() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_differing_only_in_case_are_one_file_and_the_second_is_refused() {
+    let dst = tempfile::tempdir().unwrap();
+    let recv = receiver(dst.path(), &[]).await;
+    let reply = send_raw_frame(&recv.addr, file_header("Report.txt", b"one"), b"one")
+        .await
+        .unwrap();
+    assert_eq!(reply.header.extra["status"], "ok");
+    for other in ["report.txt", "REPORT.TXT", "r\u{c9}port.txt"] {
+        let reply = send_raw_frame(&recv.addr, file_header(other, b"two"), b"two").await;
+        let reply = reply.unwrap();
+        if other.contains('\u{c9}') {
+            // Another letter, not another case: a file of its own.
+            assert_eq!(reply.header.extra["status"], "ok", "{other}");
+            continue;
+        }
+        assert_eq!(reply.header.extra["error"], "exists", "{other}");
+        let message = String::from_utf8_lossy(&reply.body).into_owned();
+        assert!(
+            message.contains("\"Report.txt\" already exists")
+                && message.contains("differs from it only in case"),
+            "{message}"
+        );
+    }
+    assert_eq!(entries(dst.path()), ["Report.txt", "r\u{c9}port.txt"]);
+    assert_eq!(
+        std::fs::read(dst.path().join("Report.txt")).unwrap(),
+        b"one"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_overwrite_a_name_differing_in_case_replaces_the_file_and_keeps_its_spelling() {
+    let dst = tempfile::tempdir().unwrap();
+    let recv = receiver(dst.path(), &["--overwrite"]).await;
+    for (name, body) in [("Report.txt", &b"one"[..]), ("report.TXT", b"two")] {
+        let reply = send_raw_frame(&recv.addr, file_header(name, body), body)
+            .await
+            .unwrap();
+        assert_eq!(reply.header.extra["status"], "ok", "{name}");
+        let message = String::from_utf8_lossy(&reply.body).into_owned();
+        assert!(message.starts_with("saved Report.txt "), "{message}");
+    }
+    assert_eq!(entries(dst.path()), ["Report.txt"]);
+    assert_eq!(
+        std::fs::read(dst.path().join("Report.txt")).unwrap(),
+        b"two"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_file_on_one_connection_is_received_and_answered() {
     let dst = tempfile::tempdir().unwrap();
     let recv = receiver(dst.path(), &[]).await;

@@ -4,7 +4,7 @@
 //! with a typed `io::Error` when the peer is too slow:
 //!
 //! ```text
-//!  idle ──first byte──> receiving a frame ──first reply byte──> replying ──frame_done──> idle
+//!  idle ──first byte──> receiving a frame ──reply begins──────> replying ──frame_done──> idle
 //!   |                      |                                       |
 //!   no progress for        complete within --frame-timeout,        drained within --frame-timeout,
 //!   --idle-timeout         plus 1 s per --min-rate bytes received  plus 1 s per --min-rate bytes written
@@ -271,6 +271,21 @@ impl<S> Guarded<S> {
         }
     }
 
+    /// A write is attempted: the reply's drain clock starts now, even if
+    /// not a byte of it can be written (a peer that reads nothing has
+    /// filled the kernel's buffers).
+    fn begin_reply(&mut self, len: usize) {
+        if len == 0 || matches!(self.phase, Phase::Replying { .. }) {
+            return;
+        }
+        let now = Instant::now();
+        self.phase = Phase::Replying {
+            start: now,
+            bytes: 0,
+        };
+        self.publish(now, 0);
+    }
+
     fn on_write(&mut self, n: usize) {
         if n == 0 {
             return;
@@ -376,6 +391,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
         if this.shared.evict.is_cancelled() {
             return this.poll_deadline(cx).map(Err);
         }
+        this.begin_reply(buf.len());
         match Pin::new(&mut this.inner).poll_write(cx, buf) {
             Poll::Ready(Ok(n)) => {
                 this.on_write(n);
@@ -395,6 +411,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
         if this.shared.evict.is_cancelled() {
             return this.poll_deadline(cx).map(Err);
         }
+        this.begin_reply(bufs.iter().map(|b| b.len()).sum());
         match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
             Poll::Ready(Ok(n)) => {
                 this.on_write(n);
@@ -555,6 +572,36 @@ mod tests {
         assert_eq!(d.allowance(8 << 20), Some(Duration::from_secs(10 + 128)));
         let none = Deadlines { frame: None, ..d };
         assert_eq!(none.allowance(1), None);
+    }
+
+    #[tokio::test]
+    async fn a_reply_of_which_no_byte_can_be_written_is_a_drain_timeout() {
+        use tokio::io::AsyncWriteExt;
+
+        let (pipe, _peer) = tokio::io::duplex(64);
+        let d = Deadlines {
+            idle: Duration::from_secs(30),
+            frame: Some(Duration::from_millis(200)),
+            min_rate: 0,
+        };
+        let mut g = Guarded::new(pipe, d);
+        // A first reply fills the pipe; the peer reads none of it.
+        g.write_all(&[b'r'; 64]).await.unwrap();
+        // The next request was already buffered: its clock starts, and
+        // its reply cannot move a byte.
+        g.frame_done(true);
+        let err = tokio::time::timeout(Duration::from_secs(5), g.write_all(b"next reply"))
+            .await
+            .expect("the drain deadline did not fire")
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        match err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<DeadlineError>())
+        {
+            Some(DeadlineError::Drain { bytes: 0, .. }) => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test]

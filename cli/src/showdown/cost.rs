@@ -389,6 +389,19 @@ pub fn chart_svg(rows: &[Measure]) -> Result<Option<String>, String> {
 ///
 /// The chart's drawing error, as text.
 pub fn section(setup: &str, rows: &[Measure]) -> Result<Section, String> {
+    let chart = chart_svg(rows)?.map(|svg| Chart {
+        file: "chart.svg".into(),
+        alt: "messages per second".into(),
+        svg,
+    });
+    Ok(Section {
+        chart,
+        ..table_section(setup, rows)
+    })
+}
+
+/// Part 2's section without its chart.
+pub(crate) fn table_section(setup: &str, rows: &[Measure]) -> Section {
     let mut table = Table::new([
         ("strategy", Align::Left),
         ("size", Align::Right),
@@ -409,12 +422,7 @@ pub fn section(setup: &str, rows: &[Measure]) -> Result<Section, String> {
             fmt::duration(m.p99_us * 1e3),
         ]);
     }
-    let chart = chart_svg(rows)?.map(|svg| Chart {
-        file: "chart.svg".into(),
-        alt: "messages per second".into(),
-        svg,
-    });
-    Ok(Section {
+    Section {
         title: "Part 2: what each strategy costs".into(),
         setup: setup.into(),
         table,
@@ -428,8 +436,8 @@ pub fn section(setup: &str, rows: &[Measure]) -> Result<Section, String> {
                 )
             })
             .collect(),
-        chart,
-    })
+        chart: None,
+    }
 }
 
 /// The raw results of Part 2, as `results.json` holds them.

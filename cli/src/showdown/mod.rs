@@ -21,6 +21,7 @@
 //! in [`PARTS`].
 
 pub mod boundaries;
+pub(crate) mod compat;
 pub mod cost;
 
 use std::{io, path::PathBuf, time::Instant};
