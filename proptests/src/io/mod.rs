@@ -43,5 +43,5 @@ mod writer;
 
 pub use pipeline::{check_framed_roundtrip, framed_case};
 pub use reader::ChunkedReader;
-pub use schedule::{schedules, schedules_with_interrupts, Schedule, Step};
+pub use schedule::{schedules, schedules_with_interrupts, ParseScheduleError, Schedule, Step};
 pub use writer::ChunkedWriter;
