@@ -901,6 +901,10 @@ impl<FE, FD, C, M> Target<FE, FD, C, M> {
 type FramedRun<'a, I, E, D> =
     dyn Fn(E, D, Vec<I>, &Schedule, &Schedule) -> Option<Piped<<D as FrameDecoder>::Item>> + 'a;
 
+/// One framed case judged: the frames to send, the frames to compare
+/// with, the two schedules.
+type FramedCase<'a, I> = dyn Fn(Vec<I>, &[I], &Schedule, &Schedule) -> Result<(), Failure> + 'a;
+
 /// A framed case for the worker thread.
 struct FramedJob<E, D, I> {
     encoder: E,
@@ -1527,7 +1531,7 @@ impl Harness {
         &self,
         caller: &'static Location<'static>,
         key: String,
-        case: &dyn Fn(Vec<I>, &[I], &Schedule, &Schedule) -> Result<(), Failure>,
+        case: &FramedCase<'_, I>,
         frames: &S,
     ) -> Result<(), Failure>
     where

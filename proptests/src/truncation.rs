@@ -310,11 +310,7 @@ where
     }
     .min(frames.len());
     let expected = &frames[..shown];
-    let label = if shown > complete {
-        "complete, then the cut one"
-    } else {
-        "complete"
-    };
+    let label = if shown > complete { "sent" } else { "complete" };
     let sent = texts(expected);
     let decoded = texts(&run.items);
     let same = |i: usize| match (run.items.get(i), expected.get(i)) {

@@ -143,6 +143,7 @@ fn a_cut_that_yields_a_shorter_different_line_fails() {
         offset: 2,
     };
     let failure = truncation_case(eof_partial, &frames, &inside, &Chunking::whole()).unwrap_err();
+    eprintln!("{failure}\n");
     assert_eq!(
         failure.kind(),
         &FailureKind::ExtraFrames {
