@@ -136,8 +136,11 @@ impl Harness {
     /// properties of a [`Target`] (`harness.codec(..)` / `harness.split(..)`),
     /// whose codecs are `Send + 'static`; the older forms that take the
     /// factory directly decode in line, without it. Decoding runs
-    /// on a worker thread; a hung thread cannot be killed and is left
-    /// behind until the test process exits. `Duration::ZERO` turns the
+    /// on a worker thread, one per property run; a hung thread cannot be
+    /// killed and is left behind until its decoder returns or the test
+    /// process exits, and the run stops at the case that hung, so at most
+    /// one is left per property run that fails so ([`crate::worker_threads`]
+    /// counts the live ones). `Duration::ZERO` turns the
     /// limit off: decoding runs on the calling thread (no hand-over to a
     /// worker per case, so faster), and a decoder that hangs hangs the
     /// test.
