@@ -675,7 +675,10 @@ impl<FE, FD, C, M> Target<FE, FD, C, M> {
     /// and one that does not finish in time is [`FailureKind::Hung`] (so
     /// the encoder and the frames, too, must be `Send + 'static`).
     /// Proptest shrinks the frames and the schedules. An asynchronous-codec
-    /// decoder (in `Async`) keeps its framework's end-of-stream rule.
+    /// decoder (in `Async`) keeps its framework's end-of-stream rule. The
+    /// reads are the pipeline's (`FramedRead` reading what the scheduled
+    /// reader gives it), so [`Harness::chunking`] and
+    /// [`Harness::read_limit`] do not apply; [`Harness::only`] does.
     ///
     /// Slower than [`Target::check_roundtrip`] (a runtime per case, a poll
     /// per chunk), and less aimed; it runs the real async machinery.
