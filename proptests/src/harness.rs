@@ -585,7 +585,11 @@ impl<FE, FD, C, M> Target<FE, FD, C, M> {
     /// header ends, as the decoder shows them, and frame ends) and fed in
     /// generated reads must give exactly the frames wholly inside the
     /// prefix, then an error if the cut is inside a frame, or a clean end at
-    /// a frame boundary.
+    /// a frame boundary. When a frame comes out of the cut frame's bytes
+    /// and it is the frame sent (by the comparison, after the merge), that
+    /// is right, whatever the end: the frame's content was all there (a
+    /// line ended by a CR, cut before its LF). A cut frame that comes out
+    /// different is a failure.
     ///
     /// # Errors
     ///
@@ -1698,7 +1702,10 @@ where
 /// at headers and frame ends like the chunkings) and the prefix fed in
 /// arbitrary reads. Only the frames wholly inside the prefix may come out,
 /// unchanged; end of stream inside a frame must be reported as an error,
-/// and end of stream at a frame boundary must be clean.
+/// and end of stream at a frame boundary must be clean. A frame decoded
+/// from the cut frame's bytes that is the frame sent is right too (a line
+/// ended by a CR, cut before its LF; the `truncation` rules in
+/// `docs/testing-a-real-codec.md`).
 ///
 /// # Errors
 ///

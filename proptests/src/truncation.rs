@@ -46,7 +46,9 @@ use crate::{
 /// says (those before the cut), and checks that exactly the frames wholly
 /// inside the prefix come out, unchanged, with no error before end of
 /// stream; that end of stream inside a frame is reported as an error (from
-/// `decode_eof`); and that end of stream at a frame boundary is clean.
+/// `decode_eof`); and that end of stream at a frame boundary is clean. A
+/// frame decoded from the cut frame's bytes that is the frame sent is
+/// right too (the module docs say when and why).
 ///
 /// # Errors
 ///
