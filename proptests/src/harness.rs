@@ -1704,8 +1704,8 @@ where
 /// unchanged; end of stream inside a frame must be reported as an error,
 /// and end of stream at a frame boundary must be clean. A frame decoded
 /// from the cut frame's bytes that is the frame sent is right too (a line
-/// ended by a CR, cut before its LF; the `truncation` rules in
-/// `docs/testing-a-real-codec.md`).
+/// ended by a CR, cut before its LF; `docs/testing-a-real-codec.md`,
+/// "Frames that may end before their encoding does").
 ///
 /// # Errors
 ///

@@ -48,7 +48,8 @@ use crate::{
 /// stream; that end of stream inside a frame is reported as an error (from
 /// `decode_eof`); and that end of stream at a frame boundary is clean. A
 /// frame decoded from the cut frame's bytes that is the frame sent is
-/// right too (the module docs say when and why).
+/// right too (`docs/testing-a-real-codec.md`, "Frames that may end before
+/// their encoding does", says when and why).
 ///
 /// # Errors
 ///
