@@ -304,3 +304,18 @@ fn check_all_reports_the_framed_round_trip_apart() {
         "{verdicts}"
     );
 }
+
+#[test]
+fn a_fixed_seed_gives_the_same_minimal_framed_case() {
+    let run = || {
+        Harness::new()
+            .seed(SEED)
+            .cases(64)
+            .split(|| Client, Server::clearing)
+            .compare(same)
+            .check_framed_roundtrip(requests())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(run(), run());
+}
