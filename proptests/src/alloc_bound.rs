@@ -67,7 +67,7 @@ pub const DEFAULT_CONSTANT: usize = 1 << 20;
 
 /// The read buffer's capacity before the first read, as `FramedRead`'s (it
 /// is allocated before the watch starts, so it is not counted).
-const READ_BUFFER: usize = 8 * 1024;
+pub(crate) const READ_BUFFER: usize = 8 * 1024;
 
 /// Bytes of the stream shown in a report.
 const SHOWN: usize = 64;
@@ -494,6 +494,11 @@ impl<'w> Watched<'w> {
         }
     }
 
+    /// The watch it budgets.
+    pub(crate) fn watch(&self) -> &'w Watch {
+        self.watch
+    }
+
     fn fed(&mut self, fed: usize) {
         self.fed = fed;
         self.watch.set_fed(fed);
@@ -580,8 +585,16 @@ fn inside(read_ends: &[usize], len: usize) -> Vec<usize> {
     ends
 }
 
+/// Whether framecheck's tracking allocator is this program's global
+/// allocator ([`framecheck_alloc::installed`]), asked once: a program's
+/// global allocator is fixed when it is linked.
+pub(crate) fn tracking_installed() -> bool {
+    static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *INSTALLED.get_or_init(framecheck_alloc::installed)
+}
+
 /// The failure of a run without framecheck's tracking allocator.
-fn not_installed() -> Failure {
+pub(crate) fn not_installed() -> Failure {
     Failure::new(
         FailureKind::AllocatorNotInstalled,
         "the allocation property needs framecheck's tracking allocator, and this test binary \
@@ -798,7 +811,7 @@ pub fn alloc_case<D: Decoder>(
     read_ends: &[usize],
     bound: AllocBound,
 ) -> Result<Stats, Failure> {
-    if !framecheck_alloc::installed() {
+    if !tracking_installed() {
         return Err(not_installed());
     }
     let ends = inside(read_ends, stream.len());
