@@ -423,6 +423,21 @@ where
     if spec.offload.is_none() && quick(spec.decoder, stream, chunking, None) {
         return Ok(());
     }
+    check_reported(spec, stream, chunking)
+}
+
+/// [`check_with`] without the quick decision: every decoding kept, the
+/// report built from them.
+fn check_reported<I, E, D>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &[u8],
+    chunking: &Chunking,
+) -> Result<(), Failure>
+where
+    D: FrameDecoder,
+    D::Item: PartialEq + Debug,
+    D::Error: Debug,
+{
     let whole = whole_run(spec, stream)?;
     let [bytewise, boundaries] = standard_chunkings();
     let extra = (!chunking.cuts().is_empty()).then_some(chunking);
@@ -919,4 +934,121 @@ where
     C::Error: Debug,
 {
     assert_input(make_codec, data);
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::{Buf, BytesMut};
+    use tokio_util::codec::{Decoder, LengthDelimitedCodec, LinesCodec};
+
+    use super::*;
+
+    /// A length-prefixed decoder (1-byte length) with planted bugs, each
+    /// seen only in some ways of reading.
+    #[derive(Default)]
+    struct Planted {
+        bug: u8,
+        calls: usize,
+    }
+
+    impl Decoder for Planted {
+        type Item = Vec<u8>;
+        type Error = std::io::Error;
+
+        fn decode(&mut self, src: &mut BytesMut) -> std::io::Result<Option<Vec<u8>>> {
+            self.calls += 1;
+            let Some(&n) = src.first() else {
+                return Ok(None);
+            };
+            let n = usize::from(n % 8);
+            match self.bug {
+                // Takes what is there when the body is one byte short.
+                1 if src.len() == n => return Ok(Some(src.split().to_vec())),
+                // Fails on a read that ends inside the length byte's frame.
+                2 if src.len() > 1 && src.len() <= n => {
+                    return Err(std::io::Error::other("partial"))
+                }
+                // Panics after many calls (one-byte reads).
+                3 if self.calls > 12 => panic!("too many calls"),
+                // Returns frames forever once it saw a zero length.
+                4 if n == 0 => return Ok(Some(Vec::new())),
+                _ => {}
+            }
+            if src.len() <= n {
+                return Ok(None);
+            }
+            src.advance(1);
+            Ok(Some(src.split_to(n).to_vec()))
+        }
+    }
+
+    fn inputs() -> impl Iterator<Item = Vec<u8>> {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        (0..400).map(move |i| {
+            let len = (next() % 24) as usize;
+            let mut data: Vec<u8> = (0..len)
+                .map(|_| match next() % 4 {
+                    0 => b'\n',
+                    1 => (next() % 8) as u8,
+                    _ => (next() >> 24) as u8,
+                })
+                .collect();
+            if i % 3 == 0 {
+                let spec: Vec<u8> = (0..(next() % 12)).map(|_| next() as u8).collect();
+                data = with_chunking(&data, &spec);
+            }
+            data
+        })
+    }
+
+    /// The quick decision passes exactly the inputs the full check passes.
+    fn same_verdicts<D>(make: &dyn Fn() -> D) -> (usize, usize)
+    where
+        D: FrameDecoder,
+        D::Item: PartialEq + Debug,
+        D::Error: Debug,
+    {
+        let never = |_: &D::Item, _: &()| false;
+        let spec = inline_spec(make, &never);
+        let (mut passed, mut failed) = (0, 0);
+        for data in inputs() {
+            let (chunking, stream) = parse_input(&data);
+            let chunking = chunking.unwrap_or_default();
+            let full = check_reported(&spec, stream, &chunking).is_ok();
+            assert_eq!(quick(make, stream, &chunking, None), full, "input {data:?}");
+            if full {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+        (passed, failed)
+    }
+
+    #[test]
+    fn quick_decision_agrees_with_the_full_check() {
+        assert_eq!(same_verdicts(&LengthDelimitedCodec::new).1, 0);
+        assert_eq!(same_verdicts(&|| LinesCodec::new_with_max_length(5)).1, 0);
+        assert_eq!(same_verdicts(&Planted::default).1, 0);
+        for bug in 1..=4 {
+            let (passed, failed) = same_verdicts(&|| Planted { bug, calls: 0 });
+            assert!(
+                passed > 0 && failed > 0,
+                "bug {bug}: {passed} passed, {failed} failed"
+            );
+        }
+    }
+
+    #[test]
+    fn with_the_tracking_allocator_missing_check_input_alloc_says_so() {
+        let failure =
+            check_input_alloc(LengthDelimitedCodec::new, b"", AllocBound::default()).unwrap_err();
+        assert_eq!(failure.kind(), &FailureKind::AllocatorNotInstalled);
+    }
 }
