@@ -21,6 +21,14 @@
 //!                              (read as a Chunking through `arbitrary`)
 //! ```
 //!
+//! Cost: an input that passes (almost every input a fuzzer runs) is decided
+//! with one decoding per way of reading, the frames of each compared with
+//! the one-byte reads' as they come out, nothing else kept; a way whose
+//! reads are those of a way already decoded (a short stream) is not decoded
+//! again. Only an input that fails is decoded again with everything kept,
+//! to build its report. [`check_input_alloc`] also holds the one-read
+//! decoding to an allocation bound, under the same decoding.
+//!
 //! [`with_chunking`] writes that layout; [`parse_input`] reads it.
 //! [`split_input`] reads the layout of framecheck 0.1 (first byte `n`, then
 //! `n` chunking bytes, then the stream) for old corpora.
