@@ -352,7 +352,6 @@ where
     );
     let over = watch.as_ref().is_some_and(|w| w.violation().is_some());
     let agreed = same.agreed(&fed, clean);
-    drop(same);
     drop(watch);
     if over || !agreed {
         return Verdict::Recheck;
