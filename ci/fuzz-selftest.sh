@@ -15,7 +15,8 @@
 #                                a longer number needs a matching length field)
 #
 # By default in the fast configuration of long runs: no sanitizer
-# (`cargo fuzz build -s none`), optimised, no debug assertions. There
+# (`cargo fuzz build -s none`), optimised, no debug assertions, no
+# comparison tracing. There
 # libFuzzer's -malloc_limit_mb never fires (it sees allocations only through
 # a sanitizer's malloc hooks); the fuzz crate's allocator (fuzz/src/alloc.rs,
 # framecheck-alloc in limit mode) aborts on any single allocation above
@@ -75,8 +76,10 @@ triple="$(rustc "${toolchain[@]}" -vV | sed -n 's/^host: //p')"
 # Its own target directory: the ASan build of ci/fuzz.sh stays intact.
 target_dir=fuzz/target/fast
 bin_dir="$target_dir/$triple/release"
-build=(build -s none --release --features planted-bug --target-dir "$target_dir"
-  --codegen-units "${FUZZ_CODEGEN_UNITS:-16}")
+# As fuzz/options.sh's fast configuration (no comparison tracing), but
+# with FUZZ_CODEGEN_UNITS codegen units (default 16: a quicker build in CI).
+build=(build -s none --release --no-trace-compares --features planted-bug
+  --target-dir "$target_dir" --codegen-units "${FUZZ_CODEGEN_UNITS:-16}")
 for t in $targets; do
   echo "==> cargo ${toolchain[*]} fuzz ${build[*]} $t"
   cargo "${toolchain[@]}" fuzz "${build[@]}" "$t" >>"$log" 2>&1 || fail "build of $t failed"

@@ -6,33 +6,41 @@
 //! yardstick for what the oracle costs per input.
 
 use bytes::BytesMut;
+use framecheck::FailureKind;
 use framecheck_codec::HeaderCodec;
 use tokio_util::codec::Decoder;
 
 /// Decodes the stream in `data` whole and in the reads `data` describes
 /// (layout: [`framecheck::fuzz`]), with the default limits, and requires
 /// both to agree: the body of the `decode` fuzz target. When
-/// [`framecheck::alloc::Tracking`] is the global allocator, it also decodes
-/// `data` in one read under its watch and requires the decoder's memory to
+/// [`framecheck::alloc::Tracking`] is the global allocator, the one-read
+/// decoding also runs under its watch
+/// ([`framecheck::fuzz::check_input_alloc`]) and the decoder's memory must
 /// stay within the default bound of [`framecheck::AllocBound`] (`8 × N + 1
 /// MiB` after `N` bytes): a buffer sized from a claimed `data_size` fails
 /// here even when it is under the fuzz crate's single-allocation limit.
+/// Without the tracking allocator, only the oracle runs.
 ///
 /// # Panics
 ///
-/// When the two decodings differ, the allocation bound is broken, or the
+/// When the decodings differ, the allocation bound is broken, or the
 /// codec panics.
 ///
 /// ```
-/// framecheck_codec_fuzz::decode::run(b"\0\x10\0\0\0{\"data_size\": 2}hi");
+/// framecheck_codec_fuzz::decode::run(b"\x10\0\0\0{\"data_size\": 2}hi");
 /// ```
 pub fn run(data: &[u8]) {
-    framecheck::fuzz::assert_input(HeaderCodec::new, data);
-    if tracking_installed() {
-        let bound = framecheck::AllocBound::default();
-        if let Err(failure) = framecheck::alloc_case(&mut HeaderCodec::new(), data, &[], bound) {
-            panic!("decode target: memory not bounded by the bytes received: {failure}");
+    if !tracking_installed() {
+        framecheck::fuzz::assert_input(HeaderCodec::new, data);
+        return;
+    }
+    let bound = framecheck::AllocBound::default();
+    match framecheck::fuzz::check_input_alloc(HeaderCodec::new, data, bound) {
+        Ok(()) => {}
+        Err(failure) if matches!(failure.kind(), FailureKind::AllocationOverBound { .. }) => {
+            panic!("decode target: memory not bounded by the bytes received: {failure}")
         }
+        Err(failure) => panic!("decoder check failed: {failure}"),
     }
 }
 
@@ -44,7 +52,7 @@ fn tracking_installed() -> bool {
 }
 
 /// Decodes the stream in `data` (what [`run`] decodes: the input without
-/// its chunking, [`framecheck::fuzz::split_input`]) once, in one read, with
+/// its chunking, [`framecheck::fuzz::parse_input`]) once, in one read, with
 /// a fresh [`HeaderCodec`] (default limits), as `FramedRead` would (`decode` until `Ok(None)`, then
 /// `decode_eof` until `Ok(None)`; the first error ends it), and returns the
 /// number of frames and whether the stream ended cleanly: the body of the
@@ -61,12 +69,12 @@ fn tracking_installed() -> bool {
 /// ```
 /// use framecheck_codec_fuzz::decode::plain;
 ///
-/// assert_eq!(plain(b"\0\x0f\0\0\0{\"data_size\":2}hi"), (1, true));
-/// assert_eq!(plain(b"\0\x0f\0\0\0{\"data_size\":2}h"), (0, false));
+/// assert_eq!(plain(b"\x0f\0\0\0{\"data_size\":2}hi"), (1, true));
+/// assert_eq!(plain(b"\x0f\0\0\0{\"data_size\":2}h"), (0, false));
 /// ```
 pub fn plain(data: &[u8]) -> (usize, bool) {
     let mut codec = HeaderCodec::new();
-    let (_, stream) = framecheck::fuzz::split_input(data);
+    let (_, stream) = framecheck::fuzz::parse_input(data);
     let mut buf = BytesMut::from(stream);
     let mut frames = 0;
     loop {

@@ -92,6 +92,32 @@ fn decode_target_checks_the_bound_on_a_claimed_body() {
     );
 }
 
+/// The decode target's one check ([`framecheck::fuzz::check_input_alloc`]:
+/// the oracle, with its one-read decoding under the allocation watch)
+/// refuses that claim too: the oracle passes (every way of reading ends in
+/// the same error), the watched decoding goes over the bound.
+#[test]
+fn decode_target_check_refuses_a_reserved_claim() {
+    let header = br#"{"data_size": 8000000}"#;
+    let mut stream = (header.len() as i32).to_le_bytes().to_vec();
+    stream.extend_from_slice(header);
+    stream.extend_from_slice(b"only a few body bytes");
+    let bound = framecheck::AllocBound::default();
+    framecheck::fuzz::check_input_alloc(HeaderCodec::new, &stream, bound).unwrap();
+    let failure =
+        framecheck::fuzz::check_input_alloc(|| ReservesTheClaim, &stream, bound).unwrap_err();
+    assert!(
+        matches!(
+            failure.kind(),
+            framecheck::FailureKind::AllocationOverBound {
+                size: 8_000_000..,
+                ..
+            }
+        ),
+        "{failure}"
+    );
+}
+
 /// Reserves the body a `HeaderCodec` header claims as soon as the header
 /// has arrived, then decodes with `HeaderCodec`.
 struct ReservesTheClaim;

@@ -224,84 +224,132 @@ fn header_seeds_are_of_their_kind_and_pass() {
     }
 }
 
-/// `decode` seeds: a zero byte (one-byte reads), then a stream; the kind
-/// names the stream's frames and how decoding it ends.
-const DECODE_SEEDS: &[(&str, &[u8], usize, Option<FrameError>)] = &[
-    (
-        "frame-minimal",
-        b"\0\x10\0\0\0{\"data_size\": 2}hi",
-        1,
-        None,
-    ),
-    (
-        "frame-python",
-        b"\0\x35\0\0\0{\"filename\": \"a.txt\", \"data_size\": 5, \"hash\": \"ab12\"}hello",
-        1,
-        None,
-    ),
-    (
-        "frames-two",
-        b"\0\x10\0\0\0{\"data_size\": 1}a\x10\0\0\0{\"data_size\": 0}",
-        2,
-        None,
-    ),
-    (
-        "negative-header-length",
-        b"\0\xff\xff\xff\xff{}",
-        0,
-        Some(FrameError::NegativeHeaderLength { declared: -1 }),
-    ),
-    (
-        "header-too-long",
-        b"\0\x01\0\x01\0{}",
-        0,
-        Some(FrameError::HeaderTooLong {
+/// `decode` seeds, in the layout of `framecheck::fuzz` (the stream, then,
+/// for `chunked-reads` only, the chunking bytes behind the 4-byte trailer):
+/// the kind names the stream's frames and how decoding it ends. (They were
+/// written in framecheck 0.1's layout, a byte saying how many chunking
+/// bytes follow and then the stream; the streams and the chunking bytes
+/// are the same.)
+/// One `decode` seed: its kind (the file name), its stream, the chunking
+/// bytes behind its trailer (if any), and how the stream decodes.
+struct DecodeSeed {
+    kind: &'static str,
+    stream: &'static [u8],
+    chunking: Option<&'static [u8]>,
+    frames: usize,
+    end: Option<FrameError>,
+}
+
+const DECODE_SEEDS: &[DecodeSeed] = &[
+    DecodeSeed {
+        kind: "frame-minimal",
+        stream: b"\x10\0\0\0{\"data_size\": 2}hi",
+        chunking: None,
+        frames: 1,
+        end: None,
+    },
+    DecodeSeed {
+        kind: "frame-python",
+        stream: b"\x35\0\0\0{\"filename\": \"a.txt\", \"data_size\": 5, \"hash\": \"ab12\"}hello",
+        chunking: None,
+        frames: 1,
+        end: None,
+    },
+    DecodeSeed {
+        kind: "frames-two",
+        stream: b"\x10\0\0\0{\"data_size\": 1}a\x10\0\0\0{\"data_size\": 0}",
+        chunking: None,
+        frames: 2,
+        end: None,
+    },
+    DecodeSeed {
+        kind: "negative-header-length",
+        stream: b"\xff\xff\xff\xff{}",
+        chunking: None,
+        frames: 0,
+        end: Some(FrameError::NegativeHeaderLength { declared: -1 }),
+    },
+    DecodeSeed {
+        kind: "header-too-long",
+        stream: b"\x01\0\x01\0{}",
+        chunking: None,
+        frames: 0,
+        end: Some(FrameError::HeaderTooLong {
             declared: 65537,
             limit: 65536,
         }),
-    ),
-    (
-        "body-too-long",
-        b"\0\x16\0\0\0{\"data_size\": 8388609}",
-        0,
-        Some(FrameError::BodyTooLong {
+    },
+    DecodeSeed {
+        kind: "body-too-long",
+        stream: b"\x16\0\0\0{\"data_size\": 8388609}",
+        chunking: None,
+        frames: 0,
+        end: Some(FrameError::BodyTooLong {
             declared: 8_388_609,
             limit: 8_388_608,
         }),
-    ),
-    (
-        "truncated-body",
-        b"\0\x10\0\0\0{\"data_size\": 9}abc",
-        0,
-        Some(FrameError::Truncated {
+    },
+    DecodeSeed {
+        kind: "truncated-body",
+        stream: b"\x10\0\0\0{\"data_size\": 9}abc",
+        chunking: None,
+        frames: 0,
+        end: Some(FrameError::Truncated {
             part: FramePart::Body,
             received: 3,
             expected: 9,
         }),
-    ),
-    (
-        "data-size-missing",
-        b"\0\x0e\0\0\0{\"size\": 3}   abc",
-        0,
-        Some(FrameError::DataSizeMissing),
-    ),
-    (
-        "chunked-reads",
-        b"\x04\x01\x02\x03\x04\x10\0\0\0{\"data_size\": 2}hi\x10\0\0\0{\"data_size\": 3}abc",
-        2,
-        None,
-    ),
+    },
+    DecodeSeed {
+        kind: "data-size-missing",
+        stream: b"\x0e\0\0\0{\"size\": 3}   abc",
+        chunking: None,
+        frames: 0,
+        end: Some(FrameError::DataSizeMissing),
+    },
+    DecodeSeed {
+        kind: "chunked-reads",
+        stream: b"\x10\0\0\0{\"data_size\": 2}hi\x10\0\0\0{\"data_size\": 3}abc",
+        chunking: Some(&[1, 2, 3, 4]),
+        frames: 2,
+        end: None,
+    },
 ];
+
+/// The file a `decode` seed is written to.
+fn decode_seed_bytes(stream: &[u8], chunking: Option<&[u8]>) -> Vec<u8> {
+    match chunking {
+        Some(spec) => framecheck::fuzz::with_chunking(stream, spec),
+        None => stream.to_vec(),
+    }
+}
 
 #[test]
 fn decode_seeds_are_of_their_kind_and_pass() {
-    let kinds: Vec<&'static str> = DECODE_SEEDS.iter().map(|s| s.0).collect();
+    let kinds: Vec<&'static str> = DECODE_SEEDS.iter().map(|s| s.kind).collect();
     let found = seeds("decode", &kinds, || {
-        DECODE_SEEDS.iter().map(|s| (s.0, s.1.to_vec())).collect()
+        DECODE_SEEDS
+            .iter()
+            .map(|s| (s.kind, decode_seed_bytes(s.stream, s.chunking)))
+            .collect()
     });
-    for ((kind, bytes), (_, table, frames, end)) in found.iter().zip(DECODE_SEEDS) {
-        assert_eq!(&bytes[..], *table, "seed {kind} differs from the table");
-        let (_, stream) = framecheck::fuzz::split_input(bytes);
+    for ((kind, bytes), seed) in found.iter().zip(DECODE_SEEDS) {
+        let (table, spec, frames, end) = (seed.stream, &seed.chunking, &seed.frames, &seed.end);
+        assert_eq!(
+            bytes[..],
+            decode_seed_bytes(table, *spec)[..],
+            "seed {kind} differs from the table"
+        );
+        // The oracle reads back the stream and the chunking as written.
+        let (chunking, stream) = framecheck::fuzz::parse_input(bytes);
+        assert_eq!(stream, table, "seed {kind}: its stream");
+        let want = spec.map(|spec| {
+            framecheck::chunk::Chunking::arbitrary_take_rest(Unstructured::new(spec)).unwrap()
+        });
+        assert_eq!(chunking, want, "seed {kind}: its chunking");
+        if let Some(chunking) = &chunking {
+            assert!(!chunking.cuts().is_empty(), "seed {kind}: no cuts");
+        }
         let mut codec = HeaderCodec::new();
         let mut buf = bytes::BytesMut::from(stream);
         let mut got = 0;
@@ -314,6 +362,11 @@ fn decode_seeds_are_of_their_kind_and_pass() {
             }
         };
         assert_eq!((got, &stop), (*frames, end), "seed {kind}");
+        assert_eq!(
+            framecheck_codec_fuzz::decode::plain(bytes),
+            (got, stop.is_none()),
+            "seed {kind}: decode_plain decodes the same stream"
+        );
         framecheck::fuzz::check_input(HeaderCodec::new, bytes)
             .unwrap_or_else(|f| panic!("seed {kind}: {f}"));
     }

@@ -53,7 +53,7 @@ use tokio_util::codec::Decoder;
 use crate::{
     case::Pieces,
     chunk::{chunkings, points, Chunking, Layout, Point},
-    drive::quietly,
+    drive::{feed_with, quietly, ReadLimit, Sink, When},
     failure::{Failure, FailureKind},
     Harness, TestableCodec,
 };
@@ -67,7 +67,7 @@ pub const DEFAULT_CONSTANT: usize = 1 << 20;
 
 /// The read buffer's capacity before the first read, as `FramedRead`'s (it
 /// is allocated before the watch starts, so it is not counted).
-const READ_BUFFER: usize = 8 * 1024;
+pub(crate) const READ_BUFFER: usize = 8 * 1024;
 
 /// Bytes of the stream shown in a report.
 const SHOWN: usize = 64;
@@ -464,11 +464,77 @@ struct Over {
     frames: usize,
 }
 
+/// A [`Sink`] for a watched feeding: sets the budget to `bound.at(bytes
+/// fed)` before each read, counts the frames (dropping each at once, so
+/// they never add to the live bytes), and stops the feeding at the first
+/// request over the budget.
+pub(crate) struct Watched<'w> {
+    watch: &'w Watch,
+    bound: AllocBound,
+    total: usize,
+    /// Frames decoded so far.
+    pub(crate) frames: usize,
+    /// The read in progress (`None`: in `decode_eof`) and the bytes fed.
+    pub(crate) read: Option<usize>,
+    pub(crate) fed: usize,
+}
+
+impl<'w> Watched<'w> {
+    /// Budgets `watch` for a stream of `total` bytes, none of them fed yet.
+    pub(crate) fn new(watch: &'w Watch, bound: AllocBound, total: usize) -> Self {
+        watch.set_fed(0);
+        watch.set_budget(bound.at(0));
+        Watched {
+            watch,
+            bound,
+            total,
+            frames: 0,
+            read: None,
+            fed: 0,
+        }
+    }
+
+    /// The watch it budgets.
+    pub(crate) fn watch(&self) -> &'w Watch {
+        self.watch
+    }
+
+    fn fed(&mut self, fed: usize) {
+        self.fed = fed;
+        self.watch.set_fed(fed);
+        self.watch.set_budget(self.bound.at(fed));
+    }
+}
+
+impl<T> Sink<T> for Watched<'_> {
+    fn read(&mut self, read: usize, end: usize) {
+        self.read = Some(read);
+        self.fed(end);
+    }
+
+    fn eof(&mut self) {
+        self.read = None;
+        self.fed(self.total);
+    }
+
+    fn item(&mut self, item: T, _: usize, _: When) -> bool {
+        drop(item);
+        self.frames += 1;
+        true
+    }
+
+    fn halt(&mut self, _: &BytesMut) -> bool {
+        self.watch.violation().is_some()
+    }
+}
+
 /// Feeds `stream` to `decoder` in reads ending at `ends` (sorted, inside
-/// the stream), as `FramedRead` does, with this thread's allocations
-/// watched and budgeted at `bound.at(bytes fed)` during each read. Stops at
-/// the first request over the budget, the first error or panic, or a
-/// decoder returning more frames than the stream has bytes.
+/// the stream) through the crate's one FramedRead-style loop
+/// ([`feed_with`]), with this thread's allocations watched and budgeted at
+/// `bound.at(bytes fed)` during each read ([`Watched`]). Stops at the
+/// first request over the budget, the first error or panic, or a decoder
+/// returning more frames than the stream has bytes. The read buffer (8
+/// KiB, as `FramedRead`'s) is allocated before the watch starts.
 fn watch_feed<D: Decoder>(
     decoder: &mut D,
     stream: &[u8],
@@ -476,43 +542,25 @@ fn watch_feed<D: Decoder>(
     bound: AllocBound,
 ) -> (Stats, Option<Over>) {
     let mut buf = BytesMut::with_capacity(READ_BUFFER);
-    let (mut frames, mut read, mut fed) = (0usize, Some(0), 0);
     let watch = Watch::start();
     watch.set_input(stream);
+    let mut sink = Watched::new(&watch, bound, stream.len());
     let result = quietly(|| {
-        let mut step = |fed_now: usize| {
-            fed = fed_now;
-            watch.set_fed(fed_now);
-            watch.set_budget(bound.at(fed_now));
-        };
-        let last = (!stream.is_empty()).then_some(stream.len());
-        let mut start = 0;
-        for (r, end) in ends.iter().copied().chain(last).enumerate() {
-            read = Some(r);
-            step(end);
-            buf.extend_from_slice(&stream[start..end]);
-            start = end;
-            loop {
-                match decoder.decode(&mut buf) {
-                    Ok(Some(_)) if frames < stream.len() && watch.violation().is_none() => {
-                        frames += 1
-                    }
-                    Ok(None) if watch.violation().is_none() => break,
-                    _ => return,
-                }
-            }
-        }
-        read = None;
-        step(stream.len());
-        while let Ok(Some(_)) = decoder.decode_eof(&mut buf) {
-            frames += 1;
-            if frames > stream.len() || watch.violation().is_some() {
-                return;
-            }
-        }
+        feed_with(
+            decoder,
+            &mut buf,
+            stream,
+            ends.iter().copied(),
+            ReadLimit::Unlimited,
+            stream.len(),
+            &mut sink,
+        )
     });
     let stats = watch.stats();
     let violation = watch.violation();
+    let Watched {
+        frames, read, fed, ..
+    } = sink;
     drop(watch);
     let overflow = result.err().filter(|m| m.contains("capacity overflow"));
     let over = (violation.is_some() || overflow.is_some()).then_some(Over {
@@ -537,8 +585,16 @@ fn inside(read_ends: &[usize], len: usize) -> Vec<usize> {
     ends
 }
 
+/// Whether framecheck's tracking allocator is this program's global
+/// allocator ([`framecheck_alloc::installed`]), asked once: a program's
+/// global allocator is fixed when it is linked.
+pub(crate) fn tracking_installed() -> bool {
+    static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *INSTALLED.get_or_init(framecheck_alloc::installed)
+}
+
 /// The failure of a run without framecheck's tracking allocator.
-fn not_installed() -> Failure {
+pub(crate) fn not_installed() -> Failure {
     Failure::new(
         FailureKind::AllocatorNotInstalled,
         "the allocation property needs framecheck's tracking allocator, and this test binary \
@@ -755,7 +811,7 @@ pub fn alloc_case<D: Decoder>(
     read_ends: &[usize],
     bound: AllocBound,
 ) -> Result<Stats, Failure> {
-    if !framecheck_alloc::installed() {
+    if !tracking_installed() {
         return Err(not_installed());
     }
     let ends = inside(read_ends, stream.len());

@@ -98,6 +98,75 @@ impl<T, E> Run<T, E> {
     }
 }
 
+/// What a feeding does with the decoder's frames, and when it stops early:
+/// [`feed`] keeps everything in a [`Run`], the oracle compares each frame
+/// as it comes out ([`crate::fuzz`]), the allocation property counts them
+/// under its watch ([`crate::alloc_bound`]).
+pub(crate) trait Sink<T> {
+    /// Read `read` (0-based), which ends at byte `end`, is about to be
+    /// appended to the buffer.
+    fn read(&mut self, _read: usize, _end: usize) {}
+    /// The whole stream is in; `decode_eof` comes next.
+    fn eof(&mut self) {}
+    /// A frame came out when the decoder had consumed `consumed` stream
+    /// bytes. `false` stops the feeding ([`Fed::Halted`]).
+    fn item(&mut self, item: T, consumed: usize, at: When) -> bool;
+    /// Asked after every decoder call: `true` stops the feeding
+    /// ([`Fed::Halted`]).
+    fn halt(&mut self, _buf: &BytesMut) -> bool {
+        false
+    }
+}
+
+/// How [`feed_with`] ended.
+#[derive(Debug)]
+pub(crate) enum Fed<E> {
+    /// The stream or the decoder ended it.
+    Stopped(Stop<E>),
+    /// The sink stopped it ([`Sink::item`] or [`Sink::halt`]).
+    Halted,
+}
+
+/// A [`Sink`] that keeps everything in a [`Run`], and the read in progress
+/// (where a panic happened).
+struct Keep<'r, T, E> {
+    run: &'r mut Run<T, E>,
+    when: When,
+    total: usize,
+}
+
+impl<T, E> Sink<T> for Keep<'_, T, E> {
+    fn read(&mut self, read: usize, end: usize) {
+        self.when = When::AfterRead { read, end };
+        if end < self.total {
+            self.run.reads.push(end);
+        }
+    }
+
+    fn eof(&mut self) {
+        self.when = When::AtEof;
+    }
+
+    fn item(&mut self, item: T, consumed: usize, at: When) -> bool {
+        self.run.items.push(item);
+        self.run.consumed.push(consumed);
+        self.run.when.push(at);
+        true
+    }
+}
+
+impl<T, E> Run<T, E> {
+    fn empty(reads: usize) -> Self {
+        Run {
+            items: Vec::new(),
+            consumed: Vec::new(),
+            when: Vec::new(),
+            stop: Stop::Clean,
+            reads: Vec::with_capacity(reads),
+        }
+    }
+}
+
 /// Feeds `stream` to `decoder` in reads ending at `read_ends` (sorted,
 /// strictly inside the stream) and then the end of the stream, reads no
 /// larger than `limit` allows, ending it by the decoder's framework's rule.
@@ -109,46 +178,69 @@ pub(crate) fn feed<D: FrameDecoder>(
     limit: ReadLimit,
     max_items: usize,
 ) -> Run<D::Item, D::Error> {
-    let mut run = Run {
-        items: Vec::new(),
-        consumed: Vec::new(),
-        when: Vec::new(),
-        stop: Stop::Clean,
-        reads: Vec::with_capacity(read_ends.len()),
+    let mut run = Run::empty(read_ends.len());
+    let mut keep = Keep {
+        run: &mut run,
+        when: When::AfterRead { read: 0, end: 0 },
+        total: stream.len(),
     };
-    let mut when = When::AfterRead { read: 0, end: 0 };
+    let mut buf = read_buffer(limit, stream.len());
     let result = quietly(|| {
-        feed_inner(
-            decoder, stream, read_ends, limit, max_items, &mut run, &mut when,
+        feed_with(
+            decoder,
+            &mut buf,
+            stream,
+            read_ends.iter().copied(),
+            limit,
+            max_items,
+            &mut keep,
         )
     });
-    run.stop = match result {
-        Ok(stop) => stop,
-        Err(message) => Stop::Panic { at: when, message },
+    let stop = match result {
+        Ok(Fed::Stopped(stop)) => stop,
+        Ok(Fed::Halted) => unreachable!("Keep never halts"),
+        Err(message) => Stop::Panic {
+            at: keep.when,
+            message,
+        },
     };
+    run.stop = stop;
     run
 }
 
-/// The one FramedRead-style loop: every property, the oracle and
-/// [`decode_in_reads`] feed through it.
-fn feed_inner<D: FrameDecoder>(
+/// The read buffer `FramedRead` would start with under `limit`: its
+/// initial capacity, or room for the whole stream when reads are not
+/// limited by the buffer (no reallocation on the way).
+pub(crate) fn read_buffer(limit: ReadLimit, len: usize) -> BytesMut {
+    match limit {
+        ReadLimit::FramedRead { capacity } => BytesMut::with_capacity(capacity),
+        ReadLimit::Unlimited | ReadLimit::Fixed(_) => BytesMut::with_capacity(len),
+    }
+}
+
+/// The one FramedRead-style loop: every property, the oracle, the
+/// allocation property and [`decode_in_reads`] feed through it. Appends
+/// each read to `buf`, calls `decode` until `Ok(None)`, and after the last
+/// read ends the stream by the framework's rule; every frame goes to
+/// `sink`. Read ends at or before the previous one are skipped, so any
+/// sorted sequence will do (an iterator: `1..len` feeds one-byte reads
+/// without a list of ends). Does not catch panics.
+pub(crate) fn feed_with<D: FrameDecoder, S: Sink<D::Item>>(
     decoder: &mut D,
+    buf: &mut BytesMut,
     stream: &[u8],
-    read_ends: &[usize],
+    read_ends: impl IntoIterator<Item = usize>,
     limit: ReadLimit,
     max_items: usize,
-    run: &mut Run<D::Item, D::Error>,
-    when: &mut When,
-) -> Stop<D::Error> {
-    let mut buf = match limit {
-        ReadLimit::FramedRead { capacity } => BytesMut::with_capacity(capacity),
-        // Room for the whole stream: no reallocation on the way.
-        ReadLimit::Unlimited | ReadLimit::Fixed(_) => BytesMut::with_capacity(stream.len()),
-    };
+    sink: &mut S,
+) -> Fed<D::Error> {
     let mut start = 0;
     let mut read = 0;
-    let last = (!stream.is_empty()).then_some(stream.len());
-    for planned in read_ends.iter().copied().chain(last) {
+    let mut items = 0usize;
+    let total = stream.len();
+    let last = (!stream.is_empty()).then_some(total);
+    for planned in read_ends.into_iter().chain(last) {
+        let planned = planned.min(total);
         while start < planned {
             let end = match limit {
                 ReadLimit::Unlimited => planned,
@@ -160,67 +252,64 @@ fn feed_inner<D: FrameDecoder>(
                 }
                 ReadLimit::Fixed(max) => planned.min(start + max.max(1)),
             };
-            *when = When::AfterRead { read, end };
+            let at = When::AfterRead { read, end };
+            sink.read(read, end);
             buf.extend_from_slice(&stream[start..end]);
             start = end;
-            if end < stream.len() {
-                run.reads.push(end);
-            }
             read += 1;
             loop {
-                match decoder.decode_frame(&mut buf) {
+                let step = decoder.decode_frame(buf);
+                if sink.halt(buf) {
+                    return Fed::Halted;
+                }
+                match step {
                     Ok(Some(item)) => {
-                        run.items.push(item);
-                        run.consumed.push(end - buf.len());
-                        run.when.push(*when);
-                        if run.items.len() > max_items {
-                            return Stop::Runaway { at: *when };
+                        items += 1;
+                        if !sink.item(item, end - buf.len(), at) {
+                            return Fed::Halted;
+                        }
+                        if items > max_items {
+                            return Fed::Stopped(Stop::Runaway { at });
                         }
                     }
                     Ok(None) => break,
-                    Err(error) => return Stop::Error { at: *when, error },
+                    Err(error) => return Fed::Stopped(Stop::Error { at, error }),
                 }
             }
         }
     }
-    *when = When::AtEof;
-    let total = stream.len();
+    sink.eof();
+    let at = When::AtEof;
     loop {
         let step = match D::EOF_RULE {
-            EofRule::TokioUtil => decoder.decode_frame_eof(&mut buf),
-            EofRule::AsynchronousCodec => match decoder.decode_frame(&mut buf) {
-                Ok(None) if buf.is_empty() => return Stop::Clean,
-                Ok(None) => match decoder.decode_frame_eof(&mut buf) {
+            EofRule::TokioUtil => decoder.decode_frame_eof(buf),
+            EofRule::AsynchronousCodec => match decoder.decode_frame(buf) {
+                Ok(None) if buf.is_empty() => return Fed::Stopped(Stop::Clean),
+                Ok(None) => match decoder.decode_frame_eof(buf) {
                     Ok(None) if !buf.is_empty() => match D::leftover_error() {
-                        Some(error) => {
-                            return Stop::Error {
-                                at: When::AtEof,
-                                error,
-                            }
-                        }
-                        None => return Stop::Clean,
+                        Some(error) => return Fed::Stopped(Stop::Error { at, error }),
+                        None => return Fed::Stopped(Stop::Clean),
                     },
                     other => other,
                 },
                 other => other,
             },
         };
+        if sink.halt(buf) {
+            return Fed::Halted;
+        }
         match step {
             Ok(Some(item)) => {
-                run.items.push(item);
-                run.consumed.push(total - buf.len());
-                run.when.push(When::AtEof);
-                if run.items.len() > max_items {
-                    return Stop::Runaway { at: When::AtEof };
+                items += 1;
+                if !sink.item(item, total - buf.len(), at) {
+                    return Fed::Halted;
+                }
+                if items > max_items {
+                    return Fed::Stopped(Stop::Runaway { at });
                 }
             }
-            Ok(None) => return Stop::Clean,
-            Err(error) => {
-                return Stop::Error {
-                    at: When::AtEof,
-                    error,
-                }
-            }
+            Ok(None) => return Fed::Stopped(Stop::Clean),
+            Err(error) => return Fed::Stopped(Stop::Error { at, error }),
         }
     }
 }
@@ -267,23 +356,25 @@ pub fn decode_in_reads<D: Decoder>(
         .collect();
     ends.sort_unstable();
     ends.dedup();
-    let mut run = Run {
-        items: Vec::new(),
-        consumed: Vec::new(),
-        when: Vec::new(),
-        stop: Stop::Clean,
-        reads: Vec::new(),
+    let mut run: Run<D::Item, D::Error> = Run::empty(0);
+    let mut keep = Keep {
+        run: &mut run,
+        when: When::AtEof,
+        total: stream.len(),
     };
-    let mut when = When::AtEof;
-    let stop = feed_inner(
+    let mut buf = read_buffer(ReadLimit::Unlimited, stream.len());
+    let fed = feed_with(
         decoder,
+        &mut buf,
         stream,
-        &ends,
+        ends,
         ReadLimit::Unlimited,
         stream.len() + 1,
-        &mut run,
-        &mut when,
+        &mut keep,
     );
+    let Fed::Stopped(stop) = fed else {
+        unreachable!("Keep never halts")
+    };
     let end = match stop {
         Stop::Clean => Ok(()),
         Stop::Error { error, .. } => Err(error),
@@ -293,9 +384,9 @@ pub fn decode_in_reads<D: Decoder>(
             stream.len()
         ))
         .into()),
-        // `feed_inner` does not catch panics (only `feed` does): a panic
+        // `feed_with` does not catch panics (only `feed` does): a panic
         // has already left this function.
-        Stop::Panic { .. } => unreachable!("feed_inner never returns Stop::Panic"),
+        Stop::Panic { .. } => unreachable!("feed_with never returns Stop::Panic"),
     };
     (run.items, end)
 }

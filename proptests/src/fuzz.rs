@@ -21,6 +21,14 @@
 //!                              (read as a Chunking through `arbitrary`)
 //! ```
 //!
+//! Cost: an input that passes (almost every input a fuzzer runs) is decided
+//! with one decoding per way of reading, the frames of each compared with
+//! the one-byte reads' as they come out, nothing else kept; a way whose
+//! reads are those of a way already decoded (a short stream) is not decoded
+//! again. Only an input that fails is decoded again with everything kept,
+//! to build its report. [`check_input_alloc`] also holds the one-read
+//! decoding to an allocation bound, under the same decoding.
+//!
 //! [`with_chunking`] writes that layout; [`parse_input`] reads it.
 //! [`split_input`] reads the layout of framecheck 0.1 (first byte `n`, then
 //! `n` chunking bytes, then the stream) for old corpora.
@@ -28,13 +36,15 @@
 use std::fmt::Debug;
 
 use arbitrary::{Arbitrary, Unstructured};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use framecheck_alloc::Watch;
 use proptest::{collection::vec, prelude::*};
 use tokio_util::codec::Decoder;
 
 use crate::{
+    alloc_bound::{not_installed, tracking_installed, AllocBound, Watched, READ_BUFFER},
     chunk::{Chunking, Cut, Layout},
-    drive::{feed, ReadLimit, Run, Stop},
+    drive::{feed, feed_with, quietly, Fed, ReadLimit, Run, Sink, Stop, When},
     failure::{frames, reads_in_frame, Context, Failure, FailureKind, Property},
     framework::FrameDecoder,
     reduce,
@@ -178,10 +188,254 @@ fn standard_chunkings() -> [Chunking; 2] {
     ]
 }
 
+/// What [`agrees`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Every decoding gave the same frames and ended the same way (and the
+    /// watched one stayed within its bound).
+    Agree,
+    /// Something differed, panicked, ran away or went over the bound: the
+    /// full check runs again to say what, with its report.
+    Recheck,
+}
+
+/// A [`Sink`] that keeps the frames only: the reference of [`agrees`].
+struct Frames<T>(Vec<T>);
+
+impl<T> Sink<T> for Frames<T> {
+    fn item(&mut self, item: T, _: usize, _: When) -> bool {
+        self.0.push(item);
+        true
+    }
+}
+
+/// A [`Sink`] that compares each frame with the reference as it comes out,
+/// keeping none, and stops at the first that differs; the one-read
+/// decoding also records where its frames ended and, when an allocation
+/// bound is checked, runs under its watch ([`Watched`]).
+struct Same<'a, T> {
+    want: &'a [T],
+    seen: usize,
+    differs: bool,
+    ends: Option<&'a mut Vec<usize>>,
+    watched: Option<Watched<'a>>,
+}
+
+impl<'a, T> Same<'a, T> {
+    fn new(want: &'a [T]) -> Self {
+        Same {
+            want,
+            seen: 0,
+            differs: false,
+            ends: None,
+            watched: None,
+        }
+    }
+
+    /// Whether the feeding that filled this sink ended as the reference's
+    /// did (`reference_clean`: with `Stop::Clean`, else with an error)
+    /// with the same frames.
+    fn agreed<E>(&self, fed: &Fed<E>, reference_clean: bool) -> bool {
+        let same_stop = match fed {
+            Fed::Stopped(Stop::Clean) => reference_clean,
+            Fed::Stopped(Stop::Error { .. }) => !reference_clean,
+            _ => false,
+        };
+        same_stop && !self.differs && self.seen == self.want.len()
+    }
+}
+
+impl<T: PartialEq> Sink<T> for Same<'_, T> {
+    fn read(&mut self, read: usize, end: usize) {
+        if let Some(w) = &mut self.watched {
+            Sink::<T>::read(w, read, end);
+        }
+    }
+
+    fn eof(&mut self) {
+        if let Some(w) = &mut self.watched {
+            Sink::<T>::eof(w);
+        }
+    }
+
+    fn item(&mut self, item: T, consumed: usize, at: When) -> bool {
+        if self.want.get(self.seen) != Some(&item) {
+            self.differs = true;
+            return false;
+        }
+        self.seen += 1;
+        match (&mut self.ends, &mut self.watched) {
+            // The oracle's bookkeeping, not the decoder's memory.
+            (Some(ends), Some(w)) => w.watch().paused(|| ends.push(consumed)),
+            (Some(ends), None) => ends.push(consumed),
+            (None, _) => {}
+        }
+        match &mut self.watched {
+            Some(w) => w.item(item, consumed, at),
+            None => true,
+        }
+    }
+
+    fn halt(&mut self, buf: &BytesMut) -> bool {
+        self.watched
+            .as_mut()
+            .is_some_and(|w| Sink::<T>::halt(w, buf))
+    }
+}
+
+/// The oracle's question without its report, at the least cost: do one
+/// read, one-byte reads, the cuts at the boundaries and `chunking` all
+/// give the same frames and end the same way? Each way is decoded once
+/// with the frames compared as they come out (only the reference, the
+/// one-byte reads, keeps them: equality is transitive, so agreeing with
+/// it is agreeing with the one read), and a way whose reads are those of
+/// a way already decoded is not decoded again. With `bound`, the one-read
+/// decoding runs under an allocation watch held to it, as
+/// [`alloc_case`](crate::alloc_case) with no read ends would. Panics in
+/// the decoder propagate.
+fn agrees<D>(
+    decoder: &dyn Fn() -> D,
+    stream: &[u8],
+    chunking: &Chunking,
+    bound: Option<AllocBound>,
+) -> Verdict
+where
+    D: FrameDecoder,
+    D::Item: PartialEq,
+{
+    let len = stream.len();
+    let max_items = len + 1;
+    let unlimited = ReadLimit::Unlimited;
+    // One-byte reads, frames kept: the reference.
+    let mut reference = Frames(Vec::new());
+    let mut buf = BytesMut::with_capacity(len);
+    let fed = feed_with(
+        &mut decoder(),
+        &mut buf,
+        stream,
+        1..len,
+        unlimited,
+        max_items,
+        &mut reference,
+    );
+    let clean = match fed {
+        Fed::Stopped(Stop::Clean) => true,
+        Fed::Stopped(Stop::Error { .. }) => false,
+        _ => return Verdict::Recheck,
+    };
+    let want = &reference.0[..];
+    // One read, recording where the frames ended, watched if asked.
+    let mut consumed = Vec::with_capacity(want.len() + 1);
+    let mut buf = BytesMut::with_capacity(match bound {
+        Some(_) => READ_BUFFER.max(len),
+        None => len,
+    });
+    let watch = bound.map(|_| {
+        let watch = Watch::start();
+        watch.set_input(stream);
+        watch
+    });
+    let mut same = Same::new(want);
+    same.ends = Some(&mut consumed);
+    same.watched = watch
+        .as_ref()
+        .zip(bound)
+        .map(|(w, b)| Watched::new(w, b, len));
+    let fed = feed_with(
+        &mut decoder(),
+        &mut buf,
+        stream,
+        [],
+        unlimited,
+        max_items,
+        &mut same,
+    );
+    let over = watch.as_ref().is_some_and(|w| w.violation().is_some());
+    let agreed = same.agreed(&fed, clean);
+    drop(watch);
+    if over || !agreed {
+        return Verdict::Recheck;
+    }
+    // The frame ends, then the unconsumed tail as one more "frame" (as
+    // `whole_run` lays them out).
+    let mut ends = Vec::with_capacity(consumed.len() + 1);
+    let mut last = 0;
+    for c in consumed {
+        last = c.clamp(last, len);
+        ends.push(last);
+    }
+    if last < len {
+        ends.push(len);
+    }
+    let layout = Layout::new(ends);
+    let [_, boundaries] = standard_chunkings();
+    let extra = (!chunking.cuts().is_empty()).then_some(chunking);
+    let mut done: Vec<Vec<usize>> = Vec::new();
+    let mut read_ends = Vec::new();
+    for c in [&boundaries].into_iter().chain(extra) {
+        c.read_ends_into(&layout, len, &mut read_ends);
+        // The reads of one read (none inside the stream), of one-byte
+        // reads (every offset inside it) or of a way already decoded.
+        if read_ends.is_empty() || read_ends.len() + 1 == len || done.contains(&read_ends) {
+            continue;
+        }
+        let mut same = Same::new(want);
+        let mut buf = BytesMut::with_capacity(len);
+        let fed = feed_with(
+            &mut decoder(),
+            &mut buf,
+            stream,
+            read_ends.iter().copied(),
+            unlimited,
+            max_items,
+            &mut same,
+        );
+        if !same.agreed(&fed, clean) {
+            return Verdict::Recheck;
+        }
+        done.push(std::mem::take(&mut read_ends));
+    }
+    Verdict::Agree
+}
+
+/// [`agrees`] with the decoder's panics caught (a panic means: recheck).
+fn quick<D>(
+    decoder: &dyn Fn() -> D,
+    stream: &[u8],
+    chunking: &Chunking,
+    bound: Option<AllocBound>,
+) -> bool
+where
+    D: FrameDecoder,
+    D::Item: PartialEq,
+{
+    quietly(|| agrees(decoder, stream, chunking, bound)) == Ok(Verdict::Agree)
+}
+
 /// The oracle on one stream: one read against one-byte reads, against
 /// cuts at the boundaries the whole decode found, and against `chunking`
 /// (when it has cuts). The whole decode runs once.
 pub(crate) fn check_with<I, E, D>(
+    spec: &Spec<'_, I, E, D>,
+    stream: &[u8],
+    chunking: &Chunking,
+) -> Result<(), Failure>
+where
+    D: FrameDecoder,
+    D::Item: PartialEq + Debug,
+    D::Error: Debug,
+{
+    // Most inputs pass: decide that cheaply, and build the reports (with
+    // every decoding kept) only for an input that does not.
+    if spec.offload.is_none() && quick(spec.decoder, stream, chunking, None) {
+        return Ok(());
+    }
+    check_reported(spec, stream, chunking)
+}
+
+/// [`check_with`] without the quick decision: every decoding kept, the
+/// report built from them.
+fn check_reported<I, E, D>(
     spec: &Spec<'_, I, E, D>,
     stream: &[u8],
     chunking: &Chunking,
@@ -568,6 +822,67 @@ where
     check_with(&spec, stream, &chunking.unwrap_or_default())
 }
 
+/// [`check_input`] and, on the same one-read decoding of the stream, the
+/// allocation property of [`alloc_case`](crate::alloc_case): while the
+/// decoder has been fed `N` bytes, no single allocation of this thread and
+/// none of its live totals may exceed `bound.at(N)`. One decoding serves
+/// both checks, so the bound costs a fuzz target almost nothing; the test
+/// binary (or fuzz target) must install framecheck's tracking allocator.
+///
+/// # Errors
+///
+/// The oracle's [`Failure`] as [`check_input`] gives it, first; then
+/// [`FailureKind::AllocationOverBound`] as
+/// [`alloc_case`](crate::alloc_case)`(make_codec(), stream, &[], bound)`
+/// gives it; [`FailureKind::AllocatorNotInstalled`] when the tracking
+/// allocator is not installed.
+///
+/// # Examples
+///
+/// ```
+/// use framecheck::{fuzz::check_input_alloc, AllocBound, FailureKind};
+/// use tokio_util::codec::{Decoder, LengthDelimitedCodec};
+///
+/// #[global_allocator]
+/// static ALLOC: framecheck::alloc::Tracking = framecheck::alloc::Tracking::new();
+///
+/// let bound = AllocBound::default();
+/// check_input_alloc(LengthDelimitedCodec::new, b"\0\0\0\x02hi", bound).unwrap();
+///
+/// // Reserves whatever a 4-byte count claims, as soon as it arrives.
+/// struct Greedy;
+/// impl Decoder for Greedy {
+///     type Item = ();
+///     type Error = std::io::Error;
+///     fn decode(&mut self, src: &mut bytes::BytesMut) -> std::io::Result<Option<()>> {
+///         if let Some(&[a, b, c, d]) = src.get(..4) {
+///             src.reserve(u32::from_be_bytes([a, b, c, d]) as usize);
+///         }
+///         Ok(None)
+///     }
+/// }
+/// let failure = check_input_alloc(|| Greedy, b"\x10\0\0\0", bound).unwrap_err();
+/// assert!(matches!(failure.kind(), FailureKind::AllocationOverBound { fed: 4, .. }));
+/// ```
+pub fn check_input_alloc<D, F>(make_codec: F, data: &[u8], bound: AllocBound) -> Result<(), Failure>
+where
+    F: Fn() -> D,
+    D: tokio_util::codec::Decoder,
+    D::Item: PartialEq + Debug,
+    D::Error: Debug,
+{
+    if !tracking_installed() {
+        return Err(not_installed());
+    }
+    let (chunking, stream) = parse_input(data);
+    let chunking = chunking.unwrap_or_default();
+    if quick(&make_codec, stream, &chunking, Some(bound)) {
+        return Ok(());
+    }
+    check_input(&make_codec, data)?;
+    crate::alloc_case(&mut make_codec(), stream, &[], bound).map(|_| ())
+}
+
 /// [`check_input`], panicking with the report: the body of a fuzz target.
 ///
 /// # Panics
@@ -626,4 +941,121 @@ where
     C::Error: Debug,
 {
     assert_input(make_codec, data);
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::{Buf, BytesMut};
+    use tokio_util::codec::{Decoder, LengthDelimitedCodec, LinesCodec};
+
+    use super::*;
+
+    /// A length-prefixed decoder (1-byte length) with planted bugs, each
+    /// seen only in some ways of reading.
+    #[derive(Default)]
+    struct Planted {
+        bug: u8,
+        calls: usize,
+    }
+
+    impl Decoder for Planted {
+        type Item = Vec<u8>;
+        type Error = std::io::Error;
+
+        fn decode(&mut self, src: &mut BytesMut) -> std::io::Result<Option<Vec<u8>>> {
+            self.calls += 1;
+            let Some(&n) = src.first() else {
+                return Ok(None);
+            };
+            let n = usize::from(n % 8);
+            match self.bug {
+                // Takes what is there when the body is one byte short.
+                1 if src.len() == n => return Ok(Some(src.split().to_vec())),
+                // Fails on a read that ends inside the length byte's frame.
+                2 if src.len() > 1 && src.len() <= n => {
+                    return Err(std::io::Error::other("partial"))
+                }
+                // Panics after many calls (one-byte reads).
+                3 if self.calls > 12 => panic!("too many calls"),
+                // Returns frames forever once it saw a zero length.
+                4 if n == 0 => return Ok(Some(Vec::new())),
+                _ => {}
+            }
+            if src.len() <= n {
+                return Ok(None);
+            }
+            src.advance(1);
+            Ok(Some(src.split_to(n).to_vec()))
+        }
+    }
+
+    fn inputs() -> impl Iterator<Item = Vec<u8>> {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        (0..400).map(move |i| {
+            let len = (next() % 24) as usize;
+            let mut data: Vec<u8> = (0..len)
+                .map(|_| match next() % 4 {
+                    0 => b'\n',
+                    1 => (next() % 8) as u8,
+                    _ => (next() >> 24) as u8,
+                })
+                .collect();
+            if i % 3 == 0 {
+                let spec: Vec<u8> = (0..(next() % 12)).map(|_| next() as u8).collect();
+                data = with_chunking(&data, &spec);
+            }
+            data
+        })
+    }
+
+    /// The quick decision passes exactly the inputs the full check passes.
+    fn same_verdicts<D>(make: &dyn Fn() -> D) -> (usize, usize)
+    where
+        D: FrameDecoder,
+        D::Item: PartialEq + Debug,
+        D::Error: Debug,
+    {
+        let never = |_: &D::Item, _: &()| false;
+        let spec = inline_spec(make, &never);
+        let (mut passed, mut failed) = (0, 0);
+        for data in inputs() {
+            let (chunking, stream) = parse_input(&data);
+            let chunking = chunking.unwrap_or_default();
+            let full = check_reported(&spec, stream, &chunking).is_ok();
+            assert_eq!(quick(make, stream, &chunking, None), full, "input {data:?}");
+            if full {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+        (passed, failed)
+    }
+
+    #[test]
+    fn quick_decision_agrees_with_the_full_check() {
+        assert_eq!(same_verdicts(&LengthDelimitedCodec::new).1, 0);
+        assert_eq!(same_verdicts(&|| LinesCodec::new_with_max_length(5)).1, 0);
+        assert_eq!(same_verdicts(&Planted::default).1, 0);
+        for bug in 1..=4 {
+            let (passed, failed) = same_verdicts(&|| Planted { bug, calls: 0 });
+            assert!(
+                passed > 0 && failed > 0,
+                "bug {bug}: {passed} passed, {failed} failed"
+            );
+        }
+    }
+
+    #[test]
+    fn with_the_tracking_allocator_missing_check_input_alloc_says_so() {
+        let failure =
+            check_input_alloc(LengthDelimitedCodec::new, b"", AllocBound::default()).unwrap_err();
+        assert_eq!(failure.kind(), &FailureKind::AllocatorNotInstalled);
+    }
 }
