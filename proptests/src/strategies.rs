@@ -6,6 +6,13 @@
 //! your frame strategy. These produce them often; use them directly for
 //! byte frames, or map them into your type.
 //!
+//! The lists of frames ([`byte_frames`], [`lines`]) hold one to eight
+//! ([`FRAMES_PER_CASE`]), never none: an empty list is a case spent on an
+//! empty stream, which no read can split, and the truncation property
+//! feeds an empty stream anyway whenever it cuts at offset 0. Use the same
+//! range for your own lists (`vec(element, FRAMES_PER_CASE)`), or `0..=8`
+//! if an empty stream is a case you want among the others.
+//!
 //! ```
 //! use framecheck::strategies;
 //! use proptest::{collection::vec, prelude::*};
@@ -13,7 +20,8 @@
 //! #[derive(Debug, Clone, PartialEq)]
 //! struct Msg { id: u8, payload: bytes::Bytes }
 //!
-//! let msgs = vec((any::<u8>(), strategies::bodies()).prop_map(|(id, payload)| Msg { id, payload }), 0..8);
+//! let msg = (any::<u8>(), strategies::bodies()).prop_map(|(id, payload)| Msg { id, payload });
+//! let msgs = vec(msg, strategies::FRAMES_PER_CASE);
 //! # let _ = msgs;
 //! ```
 
