@@ -21,7 +21,10 @@
 //!   frames, then an error (or a clean end exactly at a frame boundary).
 //! - [`Target::check_oracle`]: damaged valid encodings decode the same in
 //!   one read and in any reads.
-//! - [`Target::check_all`]: all three, each verdict apart.
+//! - [`Target::check_framed_roundtrip`]: the frames through tokio-util's
+//!   own `FramedWrite` and `FramedRead` over a pipe whose ends split, merge
+//!   and stall I/O ([`io`]).
+//! - [`Target::check_all`]: all four, each verdict apart.
 //! - [`Harness::check_alloc_bound`] / [`check_alloc_bound`]: memory bounded
 //!   by bytes received, against hostile streams ([`alloc`] must be
 //!   installed; `docs/allocation-bound.md`).
@@ -33,7 +36,13 @@
 //! oracle on any bytes), [`roundtrip_case`] / [`truncation_case`] (one case
 //! without a runner), [`decode_in_reads`] (what a decoder makes of given
 //! bytes in given reads), [`io`] (async adapters, and the round trip
-//! through tokio-util's own `FramedWrite`/`FramedRead`).
+//! through tokio-util's own `FramedWrite`/`FramedRead` as
+//! [`io::check_framed_roundtrip`]).
+//!
+//! The properties of a [`Target`] decode on a worker thread under a time
+//! limit ([`Harness::time_limit`]). A thread cannot be killed: one whose
+//! decoder hangs is left behind, at most one per property run that failed
+//! with [`FailureKind::Hung`] ([`worker_threads`] counts the live ones).
 //!
 //! Codecs: tokio-util 0.7 `Decoder`/`Encoder` as they are; with the
 //! `asynchronous-codec` feature, asynchronous-codec 0.7 codecs wrapped in
@@ -98,6 +107,7 @@ pub use crate::harness::{
 };
 pub use crate::roundtrip::roundtrip_case;
 pub use crate::truncation::truncation_case;
+pub use crate::watch::worker_threads;
 /// The tracking allocator the allocation property needs (the
 /// `framecheck-alloc` crate).
 pub use framecheck_alloc as alloc;

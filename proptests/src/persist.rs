@@ -6,6 +6,9 @@
 //!
 //! # comment lines
 //! <property> <decoder type> <test><TAB>case <the case, as text>
+//!     roundtrip:  the chunking              (into(0,3) boundaries(-1))
+//!     truncation: cut POINT reads CHUNKING  (cut into(0,4) reads whole)
+//!     framed:     write SCHEDULE read SCHEDULE (write hold(3) chunk(5) read chunk(1) pending)
 //! <property> <decoder type> <test><TAB>seed <proptest's seed>
 //! ```
 //!
@@ -27,7 +30,10 @@ use std::{
 
 use proptest::test_runner::{FailurePersistence, PersistedSeed};
 
-use crate::chunk::{Chunking, Point};
+use crate::{
+    chunk::{Chunking, Point},
+    io::Schedule,
+};
 
 /// Where one calling file's failing cases live, for one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +180,18 @@ pub(crate) fn parse_truncation(line: &str) -> Option<(Point, Chunking)> {
     Some((cut.trim().parse().ok()?, reads.parse().ok()?))
 }
 
+/// `write SCHEDULE read SCHEDULE`, as the framed round trip saves it.
+pub(crate) fn framed_line(write: &Schedule, read: &Schedule) -> String {
+    format!("write {write} read {read}")
+}
+
+/// The two schedules of a [`framed_line`].
+pub(crate) fn parse_framed(line: &str) -> Option<(Schedule, Schedule)> {
+    let rest = line.strip_prefix("write ")?;
+    let (write, read) = rest.split_once(" read ")?;
+    Some((write.parse().ok()?, read.parse().ok()?))
+}
+
 /// `source` made absolute: as is, or joined to the working directory or
 /// one of its ancestors (cargo passes paths relative to the workspace root
 /// and runs tests in the crate's directory).
@@ -235,6 +253,22 @@ mod tests {
                 Chunking::whole()
             ))
         );
+        let framed = store("framed Codec t");
+        let (write, read) = (
+            "hold(3) chunk(5)".parse::<Schedule>().unwrap(),
+            "chunk(1) pending".parse::<Schedule>().unwrap(),
+        );
+        framed.save(&framed_line(&write, &read));
+        assert_eq!(
+            framed.load_lines(),
+            vec!["write hold(3) chunk(5) read chunk(1) pending"]
+        );
+        assert_eq!(parse_framed(&framed.load_lines()[0]), Some((write, read)));
+        assert_eq!(
+            parse_framed("write passthrough read passthrough").map(|(w, _)| w),
+            Some(Schedule::passthrough())
+        );
+        assert_eq!(parse_framed("write chunk(x) read pending"), None);
         let mut seeds = Seeds(roundtrip.clone());
         let seed: PersistedSeed =
             "cc 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

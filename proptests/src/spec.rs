@@ -132,30 +132,7 @@ impl<I, E, D: FrameDecoder> Spec<'_, I, E, D> {
     /// `items` with consecutive pieces merged, and for each merged item the
     /// index of its last piece.
     pub(crate) fn merged(&self, items: Vec<D::Item>) -> (Vec<D::Item>, Vec<usize>) {
-        let Some(merge) = self.merge else {
-            let last = (0..items.len()).collect();
-            return (items, last);
-        };
-        let mut out: Vec<D::Item> = Vec::with_capacity(items.len());
-        let mut last = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            let rest = match out.last_mut() {
-                Some(prev) => merge(prev, item),
-                None => Some(item),
-            };
-            match rest {
-                Some(item) => {
-                    out.push(item);
-                    last.push(i);
-                }
-                None => {
-                    if let Some(l) = last.last_mut() {
-                        *l = i;
-                    }
-                }
-            }
-        }
-        (out, last)
+        merge_items(self.merge, items)
     }
 
     /// The first item that is not the frame sent at its index.
@@ -223,6 +200,35 @@ impl<I, E, D: FrameDecoder> Spec<'_, I, E, D> {
             None => probe_heads(self.decoder, stream, layout),
         }
     }
+}
+
+/// `items` with consecutive pieces merged by `merge` (none: as they are),
+/// and for each merged item the index of its last piece.
+pub(crate) fn merge_items<T>(merge: Option<Merge<'_, T>>, items: Vec<T>) -> (Vec<T>, Vec<usize>) {
+    let Some(merge) = merge else {
+        let last = (0..items.len()).collect();
+        return (items, last);
+    };
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    let mut last = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let rest = match out.last_mut() {
+            Some(prev) => merge(prev, item),
+            None => Some(item),
+        };
+        match rest {
+            Some(item) => {
+                out.push(item);
+                last.push(i);
+            }
+            None => {
+                if let Some(l) = last.last_mut() {
+                    *l = i;
+                }
+            }
+        }
+    }
+    (out, last)
 }
 
 /// The `Debug` texts of `values`.

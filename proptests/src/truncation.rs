@@ -1,6 +1,30 @@
 //! The truncation property: a stream cut short gives exactly the frames
 //! wholly inside it, then an error if it stopped inside a frame and a clean
 //! end if it stopped at a frame boundary.
+//!
+//! ```text
+//!             frame 0            frame 1 (cut)
+//! stream  |  head | body  |  head | bo|dy     |
+//!                                     ^ cut: the stream ends here
+//! wanted  frame 0, then an error from decode_eof
+//! also    frame 0, then frame 1 equal to the frame sent (clean end or error)
+//! ```
+//!
+//! One exception, for grammars in which a frame can end before its
+//! encoding does: a frame decoded from the cut frame's bytes is not an
+//! error when it is the frame sent (by the target's comparison, after the
+//! merge). A line protocol where a CR alone ends a line encodes
+//! `"line"` as `"line\r\n"`; cut between the CR and the LF, the stream
+//! holds the complete line, and a decoder that returns it is right. The
+//! frame's content was all there, so nothing was lost or made up; the
+//! stream may then end cleanly or with an error. Everything else stays a
+//! failure: a frame made from a cut one that is *not* the frame sent (a
+//! shorter line, a body with bytes missing), any frame past it, and a clean
+//! end with bytes of a frame missing when no frame came out of them. The
+//! exception cannot tell a frame whose content happened to be complete
+//! from one a decoder made up (an empty frame made out of half a length
+//! field); such a decoder makes up a frame that differs on other frames,
+//! where the property catches it.
 
 use std::fmt::Debug;
 
@@ -22,7 +46,10 @@ use crate::{
 /// says (those before the cut), and checks that exactly the frames wholly
 /// inside the prefix come out, unchanged, with no error before end of
 /// stream; that end of stream inside a frame is reported as an error (from
-/// `decode_eof`); and that end of stream at a frame boundary is clean.
+/// `decode_eof`); and that end of stream at a frame boundary is clean. A
+/// frame decoded from the cut frame's bytes that is the frame sent is
+/// right too (`docs/testing-a-real-codec.md`, "Frames that may end before
+/// their encoding does", says when and why).
 ///
 /// # Errors
 ///
@@ -112,18 +139,21 @@ where
             reads,
         } = run;
         let (mut items, last) = spec.merged(items);
+        // The frame the cut falls in, decoded whole from the bytes before
+        // the cut: right (see the module docs).
+        let whole = whole_cut_frame(spec, &items, frames, complete, inside);
         // With a merge, the pieces of the frame the cut falls in may come
         // out before the error: one item more than the complete frames.
-        let partial = spec.merge.is_some() && inside && items.len() == complete + 1;
+        let partial = !whole && spec.merge.is_some() && inside && items.len() == complete + 1;
         if partial {
             items.truncate(complete);
         }
         let first_bad = spec.first_difference(&items, expected);
-        let enough = items.len() == complete;
+        let enough = items.len() == complete + usize::from(whole);
         let passed = first_bad.is_none()
             && enough
             && match stop {
-                Stop::Clean => !inside,
+                Stop::Clean => !inside || whole,
                 Stop::Error {
                     at: When::AtEof, ..
                 } => inside,
@@ -163,7 +193,10 @@ where
     });
     let Outcome { run, first_bad, .. } = outcome;
     let read_ends = &run.reads;
-    let enough = run.items.len() == complete;
+    // The cut frame, decoded whole, counts with the complete ones.
+    let whole = whole_cut_frame(spec, &run.items, frames, complete, inside);
+    let complete_and_whole = complete + usize::from(whole);
+    let enough = run.items.len() == complete_and_whole;
 
     let heads = spec.heads(stream, layout);
     let ctx = Context {
@@ -194,7 +227,22 @@ where
                 ctx.earlier_cuts(i)
             ),
         ),
-        (None, _) if run.items.len() > complete => (
+        (None, _) if inside && run.items.len() == complete + 1 && !whole => (
+            FailureKind::ExtraFrames {
+                decoded: run.items.len(),
+                expected: complete,
+            },
+            format!(
+                "{end}; the decoder made frame {complete} out of the cut one, and it is not the \
+                 frame sent ({})",
+                match complete {
+                    0 => "no frame was complete".to_owned(),
+                    1 => "only 1 frame was complete".to_owned(),
+                    n => format!("only {n} frames were complete"),
+                }
+            ),
+        ),
+        (None, _) if run.items.len() > complete_and_whole => (
             FailureKind::ExtraFrames {
                 decoded: run.items.len(),
                 expected: complete,
@@ -256,6 +304,16 @@ where
             (kind, format!("{end}; before that: {what}"))
         }
     };
+    // The frames sent beside the decoded ones: the complete frames, and
+    // the cut one when something came out of it.
+    let shown = if inside && run.items.len() > complete {
+        complete + 1
+    } else {
+        complete
+    }
+    .min(frames.len());
+    let expected = &frames[..shown];
+    let label = if shown > complete { "sent" } else { "complete" };
     let sent = texts(expected);
     let decoded = texts(&run.items);
     let same = |i: usize| match (run.items.get(i), expected.get(i)) {
@@ -265,10 +323,27 @@ where
     let body = format!(
         "cut: {cut} (stream of {} bytes cut to {at})\n{}",
         layout.total(),
-        ctx.body(&run, "complete", &sent, &decoded, &same)
+        ctx.body(&run, label, &sent, &decoded, &same)
     );
     Err(Failure::new(kind, headline, body)
         .with_chunking(chunking)
         .with_property(Property::Truncation)
         .with_case(&prefix, read_ends, sent, decoded))
+}
+
+/// Whether `items` are the complete frames and then the frame the cut
+/// falls in, equal to the frame sent: the cut frame decoded whole from the
+/// bytes before the cut, which is right (the module docs say why).
+fn whole_cut_frame<I, E, D: FrameDecoder>(
+    spec: &Spec<'_, I, E, D>,
+    items: &[D::Item],
+    frames: &[&I],
+    complete: usize,
+    inside: bool,
+) -> bool {
+    inside
+        && items.len() == complete + 1
+        && frames
+            .get(complete)
+            .is_some_and(|sent| (spec.same)(&items[complete], sent))
 }

@@ -96,3 +96,34 @@ fn its_framed_read_ends_cleanly_after_a_length_it_took() {
         "{failure}"
     );
 }
+
+/// `Chunked`, but `decode_eof` errs every time it is called, even on an
+/// empty buffer: asynchronous-codec's FramedRead never calls it then.
+#[derive(Default)]
+struct ErrsAtEof(Chunked);
+
+impl Decoder for ErrsAtEof {
+    type Item = Bytes;
+    type Error = io::Error;
+    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Bytes>> {
+        self.0.decode(src)
+    }
+    fn decode_eof(&mut self, _: &mut BytesMut) -> io::Result<Option<Bytes>> {
+        Err(io::Error::new(io::ErrorKind::UnexpectedEof, "decode_eof"))
+    }
+}
+
+#[test]
+fn the_framed_round_trip_keeps_the_asynchronous_codec_end_of_stream_rule() {
+    let harness = Harness::new().persistence(false).cases(64);
+    harness
+        .codec(|| Async(Chunked::default()))
+        .check_framed_roundtrip(frames())
+        .unwrap();
+    // Under tokio-util's rule this decoder would err at every end of
+    // stream; under its own, a stream that ends between frames is clean.
+    harness
+        .split(|| Async(Chunked::default()), || Async(ErrsAtEof::default()))
+        .check_framed_roundtrip(frames())
+        .unwrap();
+}

@@ -100,6 +100,8 @@ fn split_codecs_pass_round_trip_and_truncation() {
         .split(|| ClientCodec, || ServerCodec::new(false))
         .compare(same);
     target.check_roundtrip(requests()).unwrap();
+    // The same pair through tokio-util's own FramedWrite and FramedRead.
+    target.check_framed_roundtrip(requests()).unwrap();
     // A stream that ends inside a request must be an error, and this
     // server's default `decode_eof` gives one for bytes left over, but not
     // for a header it already took: the harness finds that too.

@@ -307,10 +307,14 @@ mod planted;
 
 #[test]
 fn framed_pipeline_check_catches_a_decoder_that_drops_glued_frames() {
-    let failure = framecheck::io::check_framed_roundtrip(
-        || planted::Planted::new(planted::Bug::ClearsAfterFrame, 4),
-        vec(strategies::bodies_of(0usize..300), 0..6),
-    )
-    .unwrap_err();
+    // The free function's settings, saving into a temporary directory.
+    let dir = tempfile::tempdir().unwrap();
+    let failure = framecheck::Harness::new()
+        .regressions_dir(dir.path())
+        .check_framed_roundtrip(
+            || planted::Planted::new(planted::Bug::ClearsAfterFrame, 4),
+            vec(strategies::bodies_of(0usize..300), 0..6),
+        )
+        .unwrap_err();
     assert!(failure.to_string().contains("read schedule: "), "{failure}");
 }

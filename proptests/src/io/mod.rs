@@ -12,7 +12,11 @@
 //! A [`Schedule`] is a list of [`Step`]s, repeated; [`schedules`] is its
 //! proptest strategy and it implements `arbitrary::Arbitrary`.
 //! [`check_framed_roundtrip`] runs the round trip through tokio-util's
-//! `FramedWrite` and `FramedRead` with both ends scheduled.
+//! `FramedWrite` and `FramedRead` with both ends scheduled;
+//! [`Target::check_framed_roundtrip`](crate::Target::check_framed_roundtrip)
+//! runs it on split codecs with a comparison, a merge and the time limit.
+//! Failing schedules are saved and replayed (their text form parses back:
+//! `"hold(3) chunk(5)".parse::<Schedule>()`).
 //!
 //! # Examples
 //!
@@ -43,5 +47,5 @@ mod writer;
 
 pub use pipeline::{check_framed_roundtrip, framed_case};
 pub use reader::ChunkedReader;
-pub use schedule::{schedules, schedules_with_interrupts, Schedule, Step};
+pub use schedule::{schedules, schedules_with_interrupts, ParseScheduleError, Schedule, Step};
 pub use writer::ChunkedWriter;

@@ -1,6 +1,6 @@
 //! [`Schedule`]: what each successive I/O call of an adapter does.
 
-use std::fmt;
+use std::{fmt, str::FromStr};
 
 use arbitrary::{Arbitrary, Unstructured};
 use proptest::{collection::vec, prelude::*};
@@ -38,6 +38,9 @@ pub enum Step {
 /// let schedule = Schedule::new(vec![Step::Chunk(1), Step::Pending]);
 /// assert_eq!(schedule.to_string(), "chunk(1) pending");
 /// assert_eq!(Schedule::new(vec![Step::Pending]).steps(), &[Step::Pending, Step::Chunk(u16::MAX)]);
+/// // The text form parses back (saved failing cases are kept so).
+/// assert_eq!("chunk(1) pending".parse::<Schedule>().unwrap(), schedule);
+/// assert!("chunk(x)".parse::<Schedule>().is_err());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Schedule {
@@ -109,6 +112,73 @@ impl fmt::Display for Schedule {
             step.fmt(f)?;
         }
         Ok(())
+    }
+}
+
+/// A [`Schedule`] or [`Step`] that could not be parsed from text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseScheduleError {
+    token: String,
+}
+
+impl fmt::Display for ParseScheduleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not a step (expected chunk(N), hold(N), pending or interrupted, \
+             N from 0 to 65535)",
+            self.token
+        )
+    }
+}
+
+impl std::error::Error for ParseScheduleError {}
+
+impl FromStr for Step {
+    type Err = ParseScheduleError;
+
+    fn from_str(token: &str) -> Result<Self, Self::Err> {
+        let err = || ParseScheduleError {
+            token: token.to_owned(),
+        };
+        let arg = |name: &str| -> Option<Result<u16, ParseScheduleError>> {
+            let n = token
+                .strip_prefix(name)?
+                .strip_prefix('(')?
+                .strip_suffix(')')?;
+            Some(n.trim().parse().map_err(|_| err()))
+        };
+        match token {
+            "pending" => Ok(Step::Pending),
+            "interrupted" => Ok(Step::Interrupted),
+            _ => {
+                if let Some(n) = arg("chunk") {
+                    Ok(Step::Chunk(n?))
+                } else if let Some(n) = arg("hold") {
+                    Ok(Step::Hold(n?))
+                } else {
+                    Err(err())
+                }
+            }
+        }
+    }
+}
+
+/// The text form of [`Schedule`]'s `Display`: steps separated by spaces,
+/// or `passthrough`.
+impl FromStr for Schedule {
+    type Err = ParseScheduleError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s == "passthrough" {
+            return Ok(Schedule::passthrough());
+        }
+        let steps = s
+            .split_whitespace()
+            .map(str::parse)
+            .collect::<Result<Vec<Step>, _>>()?;
+        Ok(Schedule::new(steps))
     }
 }
 
