@@ -30,8 +30,8 @@
 //! A bug needs one bad read, so the early cases should hold many shapes
 //! at once: three cases in four are [`mixed_chunkings`], one stream cut
 //! several ways (one-byte reads through one frame's first bytes, a read
-//! ending one byte before every frame's end and often one byte after
-//! every frame's start, one byte before a header's end, fixed-size and
+//! ending one byte before every frame's end and, in half the mixed cases, one
+//! byte after it, one byte before a header's end, fixed-size and
 //! scattered reads elsewhere). What one stream cannot hold at once stays
 //! in the fourth case, [`sparse_chunkings`]: the whole stream in one read,
 //! a single cut, one pattern through every frame (a read ending at every
@@ -41,9 +41,9 @@
 //! mishandles a buffer holding one whole frame and part of the next (as
 //! rustls's deframer did, FrameBench's `rustls-2159`) is found only when
 //! some read spans a frame's end and stops inside the next frame.
-//! `framebench` measures the effect: in how many seeds the first case
-//! finds each of its bugs (`cargo run --release -p framebench --example
-//! first_cases`).
+//! This repository's FrameBench (`framebench/`) measures the effect: in
+//! how many seeds the first case finds each of its bugs (`cargo run
+//! --release -p framebench --example first_cases`).
 
 use std::{fmt, str::FromStr};
 
@@ -627,11 +627,12 @@ pub fn sparse_chunkings() -> impl Strategy<Value = Chunking> + Clone {
 /// Many shapes in one stream, for codecs of any format:
 ///
 /// - one-byte reads through the first 2 to 72 bytes of one frame (every
-///   prefix of its header, whatever the header's length);
+///   prefix of a header up to that long: 2 to 12 bytes three times in
+///   four);
 /// - a read ending one byte before every frame's end, so that the next
 ///   read holds that frame's last byte and the start of the following one
 ///   (a whole frame completed with part of the next behind it), and in
-///   half the cases one byte after every frame's start as well;
+///   half the cases one byte after every frame's end as well;
 /// - one byte before where the decoder showed a header ends: every frame's
 ///   ([`Cut::HeadEnds`]) or one frame's ([`Point::AfterHead`]);
 /// - in half the cases fixed-size reads through the whole stream (8 to 128
