@@ -6,7 +6,7 @@
 #   bash ci/framebench.sh                 # 20 seeds, fuzz 1 s x 5 seeds per bug and twin
 #   bash ci/framebench.sh --no-fuzz       # without the fuzz leg (no nightly needed)
 #   bash ci/framebench.sh --seeds 5 --fuzz-seconds 2 --fuzz-seeds 3
-# The committed report's run took 557 s on 2 shared cores, release builds
+# The committed report's run took 434 s on 2 shared cores, release builds
 # included; the fuzz leg's fixed twins each take the
 # whole budget (about 2 s a run with libFuzzer's start and stop).
 set -euo pipefail

@@ -125,6 +125,26 @@ where
     }
 }
 
+/// Whether framecheck with `seed` finds the bug within its first `cases`
+/// cases of one property (`truncation`: the truncation property, else the
+/// round trip): the probe behind [`framecheck()`]'s count, for looking at
+/// the first cases alone.
+pub fn framecheck_fails_within<C, I>(
+    make: impl Fn() -> C,
+    frames: fn() -> BoxedStrategy<Vec<I>>,
+    seed: u64,
+    cases: u32,
+    truncation: bool,
+) -> bool
+where
+    C: TestableCodec<I>,
+    I: Clone + Debug + 'static,
+{
+    run_property(&make, frames, seed, cases, truncation)
+        .failure
+        .is_some()
+}
+
 /// framecheck at default settings with `seed`: the round trip, then (if
 /// it passed) truncation. Cases count both properties.
 pub fn framecheck<C, I>(

@@ -264,6 +264,7 @@ pub struct Context {
     alarm_list: String,
     versus: Vec<Versus>,
     all_fewer: bool,
+    never_more: bool,
     ties_at_one: bool,
     chart: String,
 }
@@ -425,6 +426,7 @@ pub fn context(results: &Results, chart: &str) -> Context {
         false_alarms: fc.iter().map(|s| s.false_alarms).sum(),
         alarm_list: alarm_list.join(", "),
         all_fewer: versus.iter().all(|v| v.equal == 0 && v.more == 0),
+        never_more: versus.iter().all(|v| v.more == 0),
         versus,
         ties_at_one,
         chart: chart.to_owned(),

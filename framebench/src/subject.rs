@@ -16,6 +16,9 @@ pub trait Subject: Send + Sync {
     /// framecheck at default settings (round trip, then truncation), with
     /// this seed: detected or not, and after how many cases.
     fn framecheck(&self, fixed: bool, seed: u64) -> Detection;
+    /// Whether framecheck with this seed fails within its first `cases`
+    /// cases of the round trip (`truncation`: of the truncation property).
+    fn framecheck_within(&self, fixed: bool, seed: u64, cases: u32, truncation: bool) -> bool;
     /// A baseline, up to `budget` cases of the bug's frame strategy.
     fn baseline(&self, leg: Baseline, fixed: bool, seed: u64, budget: u32) -> Detection;
     /// framecheck's fuzz oracle on one input.
@@ -67,6 +70,11 @@ where
     fn framecheck(&self, fixed: bool, seed: u64) -> Detection {
         let make = self.make;
         legs::framecheck(move || make(fixed), self.frames, seed)
+    }
+
+    fn framecheck_within(&self, fixed: bool, seed: u64, cases: u32, truncation: bool) -> bool {
+        let make = self.make;
+        legs::framecheck_fails_within(move || make(fixed), self.frames, seed, cases, truncation)
     }
 
     fn baseline(&self, leg: Baseline, fixed: bool, seed: u64, budget: u32) -> Detection {

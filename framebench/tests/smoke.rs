@@ -5,7 +5,7 @@
 use framebench::{
     bugs,
     legs::Baseline,
-    report::{self, BugRuns, Results},
+    report::{self, BugRuns, LegRuns, Outcome, Results},
 };
 
 /// No fixed twin is flagged. `cmark-117`'s twin once was: a CR alone ends
@@ -147,6 +147,81 @@ fn report_and_chart_render_from_a_run() {
     assert!(
         svg.contains("tonic-76") && svg.contains("partial-io"),
         "{svg}"
+    );
+}
+
+/// Results of one seed where framecheck and one baseline each found the
+/// bug after these many cases (`None`: missed).
+fn one_bug(id: &str, framecheck: Option<u64>, partial_io: Option<u64>) -> BugRuns {
+    let outcome = |cases| Outcome {
+        cases,
+        seconds: 0.001,
+        what: "round trip: DecodeError".to_owned(),
+    };
+    let leg = |cases| LegRuns {
+        bug: vec![outcome(cases)],
+        twin: vec![outcome(None)],
+    };
+    BugRuns {
+        id: id.to_owned(),
+        tracker: "a tracker".to_owned(),
+        shape: "a shape".to_owned(),
+        legs: vec![
+            leg(framecheck),
+            leg(None),
+            leg(partial_io),
+            leg(None),
+            LegRuns::default(),
+        ],
+    }
+}
+
+fn render(bugs: Vec<BugRuns>) -> String {
+    let results = Results {
+        seeds: 1,
+        cases_per_property: 256,
+        baseline_budget: 512,
+        fuzz_seconds: None,
+        fuzz_seeds: 0,
+        partial_io: (128, 128),
+        bugs,
+    };
+    report::render(&results, "chart.svg").unwrap()
+}
+
+/// The goal's last sentence: met where it can be (never larger, ties at
+/// one case), not met (a larger median named), or met outright.
+#[test]
+fn goal_verdict_tells_ties_at_one_from_a_larger_median() {
+    let met = render(vec![
+        one_bug("a", Some(1), Some(1)),
+        one_bug("b", Some(1), Some(7)),
+    ]);
+    assert!(
+        met.contains("framecheck's median is larger than no\n  baseline's on any bug, and every tie is at a median of one case"),
+        "{met}"
+    );
+    assert!(!met.contains("does not\n  need fewer cases"), "{met}");
+    let tie_above = render(vec![one_bug("a", Some(3), Some(3))]);
+    assert!(
+        tie_above.contains("but some ties are above one case"),
+        "{tie_above}"
+    );
+    let missed = render(vec![
+        one_bug("a", Some(4), Some(1)),
+        one_bug("b", Some(1), Some(1)),
+    ]);
+    assert!(missed.contains("larger on\n  1 (`a`)"), "{missed}");
+    assert!(
+        missed.contains("framecheck does not\n  need fewer cases than every baseline"),
+        "{missed}"
+    );
+    let all = render(vec![one_bug("a", Some(1), Some(2))]);
+    assert!(
+        all.contains(
+            "framecheck needs fewer cases than every\n  baseline on every bug a baseline finds."
+        ),
+        "{all}"
     );
 }
 

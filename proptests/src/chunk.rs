@@ -26,6 +26,24 @@
 //! ends as the decoder shows it (a variable-length text header included),
 //! frame boundaries and one byte either side, one-byte reads, everything
 //! in one read (several frames merged), and uniform random cuts.
+//!
+//! A bug needs one bad read, so the early cases should hold many shapes
+//! at once: three cases in four are [`mixed_chunkings`], one stream cut
+//! several ways (one-byte reads through one frame's first bytes, a read
+//! ending one byte before every frame's end and, in half the mixed cases, one
+//! byte after it, one byte before a header's end, fixed-size and
+//! scattered reads elsewhere). What one stream cannot hold at once stays
+//! in the fourth case, [`sparse_chunkings`]: the whole stream in one read,
+//! a single cut, one pattern through every frame (a read ending at every
+//! boundary, or one-byte reads through every header). The mix never aims
+//! at the boundaries themselves, because a read that ends at every
+//! boundary hides the bugs that need a read across one: a decoder that
+//! mishandles a buffer holding one whole frame and part of the next (as
+//! rustls's deframer did, FrameBench's `rustls-2159`) is found only when
+//! some read spans a frame's end and stops inside the next frame.
+//! This repository's FrameBench (`framebench/`) measures the effect: in
+//! how many seeds the first case finds each of its bugs (`cargo run
+//! --release -p framebench --example first_cases`).
 
 use std::{fmt, str::FromStr};
 
@@ -599,11 +617,73 @@ pub fn cuts() -> impl Strategy<Value = Cut> + Clone {
     ]
 }
 
-/// The harness's chunkings: zero to eight [`cuts`]. Zero cuts (the whole
-/// stream in one read, all frames merged) comes up about one case in nine;
-/// shrinking removes cuts, then simplifies each one.
-pub fn chunkings() -> impl Strategy<Value = Chunking> + Clone {
+/// Zero to eight [`cuts`], each aimed at one shape: the whole stream in
+/// one read (no cut, about one case in nine), a single point, or one
+/// pattern through every frame.
+pub fn sparse_chunkings() -> impl Strategy<Value = Chunking> + Clone {
     vec(cuts(), 0..=8).prop_map(Chunking::new)
+}
+
+/// Many shapes in one stream, for codecs of any format:
+///
+/// - one-byte reads through the first 2 to 72 bytes of one frame (every
+///   prefix of a header up to that long: 2 to 12 bytes three times in
+///   four);
+/// - a read ending one byte before every frame's end, so that the next
+///   read holds that frame's last byte and the start of the following one
+///   (a whole frame completed with part of the next behind it), and in
+///   half the cases one byte after every frame's end as well;
+/// - one byte before where the decoder showed a header ends: every frame's
+///   ([`Cut::HeadEnds`]) or one frame's ([`Point::AfterHead`]);
+/// - in half the cases fixed-size reads through the whole stream (8 to 128
+///   bytes, now and then 2 to 7), and up to four cuts anywhere.
+///
+/// Nothing in it aims at a frame boundary itself (a read ending at every
+/// boundary would hide every bug that needs a read across one); the whole
+/// stream in one read and single cuts are [`sparse_chunkings`]'s.
+pub fn mixed_chunkings() -> impl Strategy<Value = Chunking> + Clone {
+    (
+        (
+            frame_indices(),
+            prop_oneof![3 => 2u32..=12, 1 => 13u32..=72],
+        ),
+        any::<bool>(),
+        prop_oneof![
+            Just(Cut::HeadEnds { shift: -1 }),
+            frame_indices().prop_map(|frame| Cut::At(Point::AfterHead { frame, shift: -1 })),
+        ],
+        prop::option::weighted(0.5, prop_oneof![1 => 2u16..=7, 3 => 8u16..=128]),
+        vec(any::<u16>(), 0..=4),
+    )
+        .prop_map(|((head, len), after, head_end, every, fractions)| {
+            let mut cuts: Vec<Cut> = (1..=len)
+                .map(|offset| {
+                    Cut::At(Point::IntoFrame {
+                        frame: head,
+                        offset,
+                    })
+                })
+                .collect();
+            cuts.push(Cut::Boundaries { shift: -1 });
+            if after {
+                cuts.push(Cut::Boundaries { shift: 1 });
+            }
+            cuts.push(head_end);
+            cuts.extend(every.map(|step| Cut::Every { step }));
+            cuts.extend(
+                fractions
+                    .into_iter()
+                    .map(|at| Cut::At(Point::Fraction { at })),
+            );
+            Chunking::new(cuts)
+        })
+}
+
+/// The harness's chunkings: [`mixed_chunkings`] three cases in four,
+/// [`sparse_chunkings`] the fourth. Shrinking removes cuts, then simplifies
+/// each one.
+pub fn chunkings() -> impl Strategy<Value = Chunking> + Clone {
+    prop_oneof![1 => sparse_chunkings(), 3 => mixed_chunkings()]
 }
 
 #[cfg(test)]
@@ -652,6 +732,79 @@ mod tests {
         let mut out = Vec::new();
         chunking.read_ends_into(&layout, 5, &mut out);
         assert_eq!(out, vec![1, 2, 3, 4]);
+    }
+
+    /// Frames long enough that no cut of the mix is clamped to a frame's
+    /// end: 100 bytes each, a 4-byte header learned.
+    fn long_frames() -> Layout {
+        Layout::from_lens([100; 5]).with_heads(vec![Some(4); 5])
+    }
+
+    #[test]
+    fn mixed_chunkings_cut_many_shapes_and_span_every_boundary() {
+        use proptest::{strategy::ValueTree, test_runner::TestRunner};
+        let layout = long_frames();
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..500 {
+            let chunking = mixed_chunkings().new_tree(&mut runner).unwrap().current();
+            let ends = chunking.read_ends(&layout);
+            // Only the fixed-size reads and the scattered cuts may land on
+            // a boundary (by chance); the aimed cuts leave a read across
+            // every frame's end.
+            let aimed = Chunking::new(
+                chunking
+                    .cuts()
+                    .iter()
+                    .copied()
+                    .filter(|c| !matches!(c, Cut::Every { .. } | Cut::At(Point::Fraction { .. })))
+                    .collect(),
+            );
+            assert!(
+                aimed
+                    .read_ends(&layout)
+                    .iter()
+                    .all(|&at| !layout.is_boundary(at)),
+                "{chunking}"
+            );
+            // One byte short of every frame's end.
+            for &end in layout.ends() {
+                assert!(ends.contains(&(end - 1)), "{chunking}: {ends:?}");
+            }
+            // One-byte reads through the first two bytes of some frame.
+            assert!(
+                (0..layout.frames()).any(|i| {
+                    let start = layout.start(i);
+                    [start + 1, start + 2].iter().all(|at| ends.contains(at))
+                }),
+                "{chunking}: {ends:?}"
+            );
+            // One byte before a learned header's end.
+            assert!(
+                (0..layout.frames()).any(|i| ends.contains(&(layout.start(i) + 3))),
+                "{chunking}: {ends:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn chunkings_keep_the_sparse_shapes_a_mix_cannot_hold() {
+        use proptest::{strategy::ValueTree, test_runner::TestRunner};
+        let layout = long_frames();
+        let mut runner = TestRunner::deterministic();
+        let (mut whole, mut at_every_boundary, mut mixed) = (0, 0, 0);
+        let n = 2000;
+        for _ in 0..n {
+            let chunking = chunkings().new_tree(&mut runner).unwrap().current();
+            let ends = chunking.read_ends(&layout);
+            whole += usize::from(ends.is_empty());
+            at_every_boundary +=
+                usize::from(layout.ends()[..4].iter().all(|end| ends.contains(end)));
+            mixed += usize::from(chunking.cuts().contains(&Cut::Boundaries { shift: -1 }));
+        }
+        // Sparse a case in four; of those, no cut one in nine.
+        assert!((n / 60..n / 20).contains(&whole), "{whole}");
+        assert!(at_every_boundary > n / 50, "{at_every_boundary}");
+        assert!((n * 7 / 10..n * 17 / 20).contains(&mixed), "{mixed}");
     }
 
     #[test]

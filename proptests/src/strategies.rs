@@ -6,6 +6,13 @@
 //! your frame strategy. These produce them often; use them directly for
 //! byte frames, or map them into your type.
 //!
+//! The lists of frames ([`byte_frames`], [`lines`]) hold one to eight
+//! ([`FRAMES_PER_CASE`]), never none: an empty list is a case spent on an
+//! empty stream, which no read can split, and the truncation property
+//! feeds an empty stream anyway whenever it cuts at offset 0. Use the same
+//! range for your own lists (`vec(element, FRAMES_PER_CASE)`), or `0..=8`
+//! if an empty stream is a case you want among the others.
+//!
 //! ```
 //! use framecheck::strategies;
 //! use proptest::{collection::vec, prelude::*};
@@ -13,7 +20,8 @@
 //! #[derive(Debug, Clone, PartialEq)]
 //! struct Msg { id: u8, payload: bytes::Bytes }
 //!
-//! let msgs = vec((any::<u8>(), strategies::bodies()).prop_map(|(id, payload)| Msg { id, payload }), 0..8);
+//! let msg = (any::<u8>(), strategies::bodies()).prop_map(|(id, payload)| Msg { id, payload });
+//! let msgs = vec(msg, strategies::FRAMES_PER_CASE);
 //! # let _ = msgs;
 //! ```
 
@@ -88,22 +96,30 @@ macro_rules! lens {
 }
 lens!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
 
-/// Zero to eight [`bodies`]: frames for any codec of `Bytes` (such as
-/// tokio-util's `LengthDelimitedCodec`).
+/// How many frames [`byte_frames`] and [`lines`] put in one case: one to
+/// eight. Never none: a case without frames is an empty stream, which
+/// tests nothing a read could split, and the truncation property already
+/// feeds an empty stream whenever it cuts at offset 0 (and reduction drops
+/// frames down to none when that still fails).
+pub const FRAMES_PER_CASE: std::ops::RangeInclusive<usize> = 1..=8;
+
+/// One to eight [`bodies`] ([`FRAMES_PER_CASE`]): frames for any codec of
+/// `Bytes` (such as tokio-util's `LengthDelimitedCodec`). Empty bodies
+/// come up, empty lists do not.
 pub fn byte_frames() -> impl Strategy<Value = Vec<Bytes>> + Clone {
-    vec(bodies(), 0..=8)
+    vec(bodies(), FRAMES_PER_CASE)
 }
 
-/// Zero to eight lines for a newline-delimited codec (such as tokio-util's
-/// `LinesCodec`): no `\n` or `\r` inside, empty ones included, some past
-/// 255 characters, some non-ASCII.
+/// One to eight lines ([`FRAMES_PER_CASE`]) for a newline-delimited codec
+/// (such as tokio-util's `LinesCodec`): no `\n` or `\r` inside, empty
+/// lines included, some past 255 characters, some non-ASCII.
 pub fn lines() -> impl Strategy<Value = Vec<String>> + Clone {
     let line = prop_oneof![
         2 => "[a-z ]{0,8}",
         2 => "[ -~]{0,80}",
         1 => "[a-zé€😀]{250,300}",
     ];
-    vec(line, 0..=8)
+    vec(line, FRAMES_PER_CASE)
 }
 
 /// `len` pseudo-random bytes from `seed` (xorshift64*), 8 at a time.
@@ -141,6 +157,24 @@ mod tests {
         let share = count(&|n| n > 65_535) as f64 / lens.len() as f64;
         assert!((0.035..0.065).contains(&share), "{share}");
         assert!(lens.iter().all(|&n| n <= 70_000));
+    }
+
+    #[test]
+    fn frame_lists_are_never_empty_and_reach_eight() {
+        let mut runner = TestRunner::deterministic();
+        let mut longest = 0;
+        for _ in 0..500 {
+            let frames = byte_frames().new_tree(&mut runner).unwrap().current();
+            let lines = lines().new_tree(&mut runner).unwrap().current();
+            assert!(!frames.is_empty() && !lines.is_empty());
+            assert!(frames.len() <= 8 && lines.len() <= 8);
+            longest = longest.max(frames.len()).max(lines.len());
+        }
+        assert_eq!(longest, 8);
+        // Shrinking stops at one frame, not at an empty stream.
+        let mut tree = byte_frames().new_tree(&mut runner).unwrap();
+        while tree.simplify() {}
+        assert_eq!(tree.current().len(), 1);
     }
 
     #[test]

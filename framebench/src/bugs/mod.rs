@@ -16,7 +16,7 @@ pub mod tonic;
 pub mod vegur;
 
 use bytes::Bytes;
-use framecheck::strategies::{bodies, bodies_of, body_lens, byte_frames, lines};
+use framecheck::strategies::{bodies, bodies_of, body_lens, byte_frames, lines, FRAMES_PER_CASE};
 use proptest::{
     collection::vec,
     prelude::{any, Strategy},
@@ -48,11 +48,16 @@ impl std::fmt::Debug for Bug {
     }
 }
 
-/// Zero to eight byte frames of framecheck's body lengths, clamped to
-/// `max` (the codec's limit): the clamp keeps the edge sizes and makes
-/// `max` itself common.
+/// One to eight byte frames (framecheck's [`FRAMES_PER_CASE`], as every
+/// frame strategy here) of framecheck's body lengths, clamped to `max`
+/// (the codec's limit): the clamp keeps the edge sizes and makes `max`
+/// itself common.
 fn frames_up_to(max: usize) -> BoxedStrategy<Vec<Bytes>> {
-    vec(bodies_of(body_lens().prop_map(move |n| n.min(max))), 0..=8).boxed()
+    vec(
+        bodies_of(body_lens().prop_map(move |n| n.min(max))),
+        FRAMES_PER_CASE,
+    )
+    .boxed()
 }
 
 fn bug<C, I>(
@@ -136,7 +141,7 @@ pub fn all() -> Vec<Bug> {
                 let s = || bodies_of(body_lens().prop_map(|n| n.min(h2_hpack::MAX)));
                 vec(
                     (s(), s()).prop_map(|(name, value)| h2_hpack::Field { name, value }),
-                    0..=8,
+                    FRAMES_PER_CASE,
                 )
                 .boxed()
             },
@@ -151,7 +156,7 @@ pub fn all() -> Vec<Bug> {
                 let kind = select(&[Kind::Bulk, Kind::Verbatim, Kind::BlobError][..]);
                 vec(
                     (kind, bodies()).prop_map(|(kind, body)| Reply { kind, body }),
-                    0..=8,
+                    FRAMES_PER_CASE,
                 )
                 .boxed()
             },
@@ -187,7 +192,7 @@ pub fn all() -> Vec<Bug> {
             || {
                 let block = vec("[A-Za-z-]{1,16}: [ -~]{0,60}", 1..8)
                     .prop_map(|lines| Bytes::from(lines.join("\r\n")));
-                vec(block, 0..=8).boxed()
+                vec(block, FRAMES_PER_CASE).boxed()
             },
         ),
         bug(
@@ -216,7 +221,13 @@ pub fn all() -> Vec<Bug> {
             "heroku/vegur PR #82",
             "CR as the last byte buffered read as a CR without LF",
             twins!(vegur::ChunkedCodec),
-            || vec(bodies_of(body_lens().prop_map(|n| n.max(1))), 0..=8).boxed(),
+            || {
+                vec(
+                    bodies_of(body_lens().prop_map(|n| n.max(1))),
+                    FRAMES_PER_CASE,
+                )
+                .boxed()
+            },
         ),
     ]
 }
