@@ -9,15 +9,18 @@
 //!   `header-prefix`, the prefix alone, which is all `Conn` copies for a
 //!   large body (the body goes out in a vectored write).
 //! - `codec_growth`: what growing the buffer with the bytes received costs
-//!   against reserving the declared length up front (the codecs' policy
-//!   before, and tokio-util's). 64 KiB and 1 MiB frames decoded from a
-//!   stream read the way `FramedRead` reads a socket (8 KiB initial buffer,
-//!   each read fills the spare room, at most 64 KiB): `header-codec` and
-//!   `header-codec-upfront` (the same codec, with the whole declared frame
-//!   reserved as soon as its header is buffered, as it did before),
-//!   `strict-length` and `ldc-upfront` (tokio-util's
-//!   `LengthDelimitedCodec`, which reserves the declared length, as
-//!   `StrictLengthCodec` let it before).
+//!   against reserving each declared length up front. 1 KiB, 64 KiB and
+//!   1 MiB frames decoded from a stream read as `FramedRead` reads a socket
+//!   (8 KiB initial buffer, `reserve(1)` before each read, each read
+//!   filling the spare room): `8k-reads` (a socket returning at most 8 KiB
+//!   a read), `64k-reads` (a busy one), and `one-read` (the whole stream in
+//!   one read). `header-codec` and `strict-length` run the same decode path
+//!   with each growth rule (`HeaderCodec::with_growth`): `received`, the
+//!   codecs' rule; `previous`, the rule before the ladder; `claimed`, each
+//!   declared length reserved as soon as it is known, as both codecs did
+//!   before growing with the bytes received. `ldc` is tokio-util's
+//!   `LengthDelimitedCodec`, which reserves the claim too. A fresh codec
+//!   and read buffer per stream: each iteration is one connection.
 //!
 //! One iteration handles one stream; throughput is frames and body bytes.
 
@@ -27,7 +30,7 @@ use bytes::{Bytes, BytesMut};
 use criterion::{
     measurement::WallTime, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
 };
-use framecheck_codec::{wire, Frame, Header, HeaderCodec, Limits, StrictLengthCodec};
+use framecheck_codec::{wire, Frame, Growth, Header, HeaderCodec, Limits, StrictLengthCodec};
 use rand::{rngs::StdRng, Rng, RngCore, SeedableRng};
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 
@@ -257,14 +260,28 @@ fn encode(c: &mut Criterion) {
     group.finish();
 }
 
-/// Largest single read in [`decode_reads`], as a socket read of a busy
-/// stream would return.
-const MAX_READ: usize = 64 * 1024;
+/// How the bytes of a stream reach the read buffer in `codec_growth`.
+#[derive(Clone, Copy)]
+enum Reads {
+    /// `FramedRead` on a socket: an 8 KiB initial buffer, `reserve(1)`
+    /// before each read, each read filling the spare room but returning at
+    /// most this many bytes.
+    Socket(usize),
+    /// The whole stream in one read, then decoded frame after frame.
+    One,
+}
 
-/// Feeds `stream` to `codec` the way `FramedRead` reads a socket: an 8 KiB
-/// initial buffer, `reserve(1)` before each read, and each read filling the
-/// spare room (at most [`MAX_READ`]); decoding after every read.
-fn decode_reads<D>(codec: &mut D, stream: &[u8]) -> usize
+impl Reads {
+    const ALL: [(&'static str, Reads); 3] = [
+        ("8k-reads", Reads::Socket(8 * 1024)),
+        ("64k-reads", Reads::Socket(64 * 1024)),
+        ("one-read", Reads::One),
+    ];
+}
+
+/// Feeds `stream` to `codec` read by read as `reads` says, decoding after
+/// every read; panics on an error or a leftover.
+fn decode_reads<D>(codec: &mut D, stream: &[u8], reads: Reads) -> usize
 where
     D: Decoder,
     D::Error: std::fmt::Debug,
@@ -273,10 +290,14 @@ where
     let mut at = 0;
     let mut n = 0;
     while at < stream.len() {
-        rbuf.reserve(1);
-        let len = (rbuf.capacity() - rbuf.len())
-            .min(MAX_READ)
-            .min(stream.len() - at);
+        let len = match reads {
+            Reads::Socket(max) => {
+                rbuf.reserve(1);
+                (rbuf.capacity() - rbuf.len()).min(max)
+            }
+            Reads::One => stream.len(),
+        }
+        .min(stream.len() - at);
         rbuf.extend_from_slice(&stream[at..at + len]);
         at += len;
         while let Some(frame) = codec.decode(&mut rbuf).expect("decode") {
@@ -288,39 +309,15 @@ where
     n
 }
 
-/// `HeaderCodec` with the reservation policy it had before: the whole
-/// declared frame reserved as soon as its header is buffered, so the
-/// codec's own growth never has anything left to do. (The header is
-/// parsed once more here to learn the length; for 64 KiB bodies that is
-/// noise.)
-#[derive(Default)]
-struct UpFront(HeaderCodec);
-
-impl Decoder for UpFront {
-    type Item = Frame;
-    type Error = framecheck_codec::CodecError;
-
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, Self::Error> {
-        if self.0.is_between_frames() {
-            if let Some(field) = src.get(..wire::LENGTH_FIELD_LEN) {
-                let limits = *self.0.limits();
-                let field: [u8; 4] = field.try_into().expect("4 bytes");
-                let header_len = wire::decode_header_len(field, &limits)?;
-                let end = wire::LENGTH_FIELD_LEN + header_len;
-                if let Some(bytes) = src.get(wire::LENGTH_FIELD_LEN..end) {
-                    let body_len = wire::body_len(&wire::decode_header(bytes, &limits)?, &limits)?;
-                    src.reserve((end + body_len).saturating_sub(src.len()));
-                }
-            }
-        }
-        self.0.decode(src)
-    }
-}
-
 fn growth(c: &mut Criterion) {
     let mut group = c.benchmark_group("codec_growth");
     set_timing(&mut group);
-    for size in [64 * 1024, 1024 * 1024] {
+    let rules = [
+        ("received", Growth::Received),
+        ("previous", Growth::Previous),
+        ("claimed", Growth::Claimed),
+    ];
+    for size in [1024, 64 * 1024, 1024 * 1024] {
         let bodies = bodies(size);
         let frames = bodies.len();
         group.throughput(Throughput::ElementsAndBytes {
@@ -329,27 +326,35 @@ fn growth(c: &mut Criterion) {
         });
         let header = header_stream(&bodies);
         let length = length_stream(&bodies);
-
-        group.bench_function(BenchmarkId::new("header-codec", size), |b| {
-            b.iter(|| assert_eq!(decode_reads(&mut HeaderCodec::new(), &header), frames))
-        });
-        group.bench_function(BenchmarkId::new("header-codec-upfront", size), |b| {
-            b.iter(|| assert_eq!(decode_reads(&mut UpFront::default(), &header), frames))
-        });
-        group.bench_function(BenchmarkId::new("strict-length", size), |b| {
-            b.iter(|| {
-                let mut codec = StrictLengthCodec::new(usize::MAX >> 1);
-                assert_eq!(decode_reads(&mut codec, &length), frames)
-            })
-        });
-        group.bench_function(BenchmarkId::new("ldc-upfront", size), |b| {
-            b.iter(|| {
-                let mut codec = LengthDelimitedCodec::builder()
-                    .max_frame_length(usize::MAX)
-                    .new_codec();
-                assert_eq!(decode_reads(&mut codec, &length), frames)
-            })
-        });
+        for (read_name, reads) in Reads::ALL {
+            for (rule_name, rule) in rules {
+                let id = BenchmarkId::new(format!("header-codec/{rule_name}/{read_name}"), size);
+                group.bench_function(id, |b| {
+                    b.iter(|| {
+                        let mut codec = HeaderCodec::new().with_growth(rule);
+                        assert_eq!(decode_reads(&mut codec, &header, reads), frames)
+                    })
+                });
+            }
+            for (rule_name, rule) in rules {
+                let id = BenchmarkId::new(format!("strict-length/{rule_name}/{read_name}"), size);
+                group.bench_function(id, |b| {
+                    b.iter(|| {
+                        let mut codec = StrictLengthCodec::new(usize::MAX >> 1).with_growth(rule);
+                        assert_eq!(decode_reads(&mut codec, &length, reads), frames)
+                    })
+                });
+            }
+            let id = BenchmarkId::new(format!("ldc/{read_name}"), size);
+            group.bench_function(id, |b| {
+                b.iter(|| {
+                    let mut codec = LengthDelimitedCodec::builder()
+                        .max_frame_length(usize::MAX)
+                        .new_codec();
+                    assert_eq!(decode_reads(&mut codec, &length, reads), frames)
+                })
+            });
+        }
     }
     group.finish();
 }
