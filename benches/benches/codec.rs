@@ -20,16 +20,23 @@
 //!   declared length reserved as soon as it is known, as both codecs did
 //!   before growing with the bytes received. `ldc` is tokio-util's
 //!   `LengthDelimitedCodec`, which reserves the claim too. A fresh codec
-//!   and read buffer per stream: each iteration is one connection.
+//!   and read buffer per stream: each iteration is one connection. With
+//!   `FRAMECHECK_BENCH_PAIRED=1`, each rule is also measured side by side
+//!   with `claimed` (alternating rounds; see `paired_growth`), which a
+//!   loaded machine upsets far less than back-to-back criterion runs.
 //!
 //! One iteration handles one stream; throughput is frames and body bytes.
 
-use std::{hint::black_box, time::Duration};
+use std::{
+    hint::black_box,
+    time::{Duration, Instant},
+};
 
 use bytes::{Bytes, BytesMut};
 use criterion::{
     measurement::WallTime, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
 };
+use framecheck_benches::{latency, paired};
 use framecheck_codec::{wire, Frame, Growth, Header, HeaderCodec, Limits, StrictLengthCodec};
 use rand::{rngs::StdRng, Rng, RngCore, SeedableRng};
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
@@ -359,10 +366,104 @@ fn growth(c: &mut Criterion) {
     group.finish();
 }
 
+/// One `codec_growth` case, run `n` times: a fresh codec per stream.
+#[derive(Clone, Copy)]
+struct GrowthCase<'a> {
+    codec: &'static str,
+    rule: Growth,
+    stream: &'a [u8],
+    frames: usize,
+    reads: Reads,
+}
+
+impl GrowthCase<'_> {
+    fn run(&self, n: u64) -> Duration {
+        let start = Instant::now();
+        for _ in 0..n {
+            let got = if self.codec == "header-codec" {
+                let mut codec = HeaderCodec::new().with_growth(self.rule);
+                decode_reads(&mut codec, self.stream, self.reads)
+            } else {
+                let mut codec = StrictLengthCodec::new(usize::MAX >> 1).with_growth(self.rule);
+                decode_reads(&mut codec, self.stream, self.reads)
+            };
+            assert_eq!(got, self.frames);
+        }
+        start.elapsed()
+    }
+}
+
+/// `codec_growth` side by side (`FRAMECHECK_BENCH_PAIRED=1`): for each
+/// codec, read pattern and size, `received` against `claimed` (and
+/// `previous` against `claimed`), alternating for several rounds of a
+/// fixed amount of work; the median per-round ratio with its range goes
+/// to `target/framecheck-bench/ratios.json` (rate of the first over rate
+/// of the second) and, as time over `claimed`'s time, to stderr.
+fn paired_growth() {
+    let rounds = if quick() { 5 } else { 11 };
+    let slice = Duration::from_millis(if quick() { 100 } else { 250 });
+    let mut out = paired::RatioFile::new();
+    for size in [1024, 64 * 1024, 1024 * 1024] {
+        let bodies = bodies(size);
+        let header = header_stream(&bodies);
+        let length = length_stream(&bodies);
+        for (codec, stream) in [("header-codec", &header), ("strict-length", &length)] {
+            for (read_name, reads) in Reads::ALL {
+                let case = |rule| GrowthCase {
+                    codec,
+                    rule,
+                    stream,
+                    frames: bodies.len(),
+                    reads,
+                };
+                let claimed = case(Growth::Claimed);
+                let once = claimed.run(1).max(Duration::from_micros(1));
+                let n = (slice.as_secs_f64() / once.as_secs_f64()).clamp(1.0, 1e6) as u64;
+                for (name, rule) in [
+                    ("received", Growth::Received),
+                    ("previous", Growth::Previous),
+                ] {
+                    let a = case(rule);
+                    let mut ratios = Vec::with_capacity(rounds);
+                    for round in 0..rounds {
+                        // Alternate which side goes first.
+                        let (ta, tb) = if round % 2 == 0 {
+                            let ta = a.run(n);
+                            (ta, claimed.run(n))
+                        } else {
+                            let tb = claimed.run(n);
+                            (a.run(n), tb)
+                        };
+                        ratios.push(tb.as_secs_f64() / ta.as_secs_f64());
+                    }
+                    let s = paired::RatioSummary::of(&mut ratios).expect("rounds > 0");
+                    eprintln!(
+                        "codec_growth {codec} {read_name} {size}: {name} / claimed time \
+                         {:.3} (range {:.3}-{:.3}, {rounds} rounds of {n})",
+                        1.0 / s.median,
+                        1.0 / s.max,
+                        1.0 / s.min,
+                    );
+                    let a_id = format!("{codec}/{name}/{read_name}");
+                    let b_id = format!("{codec}/claimed/{read_name}");
+                    out.insert(paired::key("codec_growth", &a_id, &b_id, size as u64), s);
+                }
+            }
+        }
+    }
+    let path = paired::default_path();
+    latency::merge_and_save(&path, out)
+        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    eprintln!("side-by-side ratios written to {}", path.display());
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     decode(&mut c);
     encode(&mut c);
     growth(&mut c);
     c.final_summary();
+    if std::env::var_os("FRAMECHECK_BENCH_PAIRED").is_some_and(|v| v == "1") {
+        paired_growth();
+    }
 }
