@@ -16,7 +16,7 @@
 //!   a read), `64k-reads` (a busy one), and `one-read` (the whole stream in
 //!   one read). `header-codec` and `strict-length` run the same decode path
 //!   with each growth rule (`HeaderCodec::with_growth`): `received`, the
-//!   codecs' rule; `previous`, the rule before the ladder; `claimed`, each
+//!   codecs' rule; `claimed`, each
 //!   declared length reserved as soon as it is known, as both codecs did
 //!   before growing with the bytes received. `ldc` is tokio-util's
 //!   `LengthDelimitedCodec`, which reserves the claim too. A fresh codec
@@ -319,11 +319,7 @@ where
 fn growth(c: &mut Criterion) {
     let mut group = c.benchmark_group("codec_growth");
     set_timing(&mut group);
-    let rules = [
-        ("received", Growth::Received),
-        ("previous", Growth::Previous),
-        ("claimed", Growth::Claimed),
-    ];
+    let rules = [("received", Growth::Received), ("claimed", Growth::Claimed)];
     for size in [1024, 64 * 1024, 1024 * 1024] {
         let bodies = bodies(size);
         let frames = bodies.len();
@@ -394,11 +390,11 @@ impl GrowthCase<'_> {
 }
 
 /// `codec_growth` side by side (`FRAMECHECK_BENCH_PAIRED=1`): for each
-/// codec, read pattern and size, `received` against `claimed` (and
-/// `previous` against `claimed`), alternating for several rounds of a
-/// fixed amount of work; the median per-round ratio with its range goes
-/// to `target/framecheck-bench/ratios.json` (rate of the first over rate
-/// of the second) and, as time over `claimed`'s time, to stderr.
+/// codec, read pattern and size, `received` against `claimed`, alternating
+/// for several rounds of a fixed amount of work; the median per-round
+/// ratio with its range goes to `target/framecheck-bench/ratios.json`
+/// (rate of `received` over rate of `claimed`) and, as time over
+/// `claimed`'s time, to stderr.
 fn paired_growth() {
     let rounds = if quick() { 5 } else { 11 };
     let slice = Duration::from_millis(if quick() { 100 } else { 250 });
@@ -419,35 +415,30 @@ fn paired_growth() {
                 let claimed = case(Growth::Claimed);
                 let once = claimed.run(1).max(Duration::from_micros(1));
                 let n = (slice.as_secs_f64() / once.as_secs_f64()).clamp(1.0, 1e6) as u64;
-                for (name, rule) in [
-                    ("received", Growth::Received),
-                    ("previous", Growth::Previous),
-                ] {
-                    let a = case(rule);
-                    let mut ratios = Vec::with_capacity(rounds);
-                    for round in 0..rounds {
-                        // Alternate which side goes first.
-                        let (ta, tb) = if round % 2 == 0 {
-                            let ta = a.run(n);
-                            (ta, claimed.run(n))
-                        } else {
-                            let tb = claimed.run(n);
-                            (a.run(n), tb)
-                        };
-                        ratios.push(tb.as_secs_f64() / ta.as_secs_f64());
-                    }
-                    let s = paired::RatioSummary::of(&mut ratios).expect("rounds > 0");
-                    eprintln!(
-                        "codec_growth {codec} {read_name} {size}: {name} / claimed time \
-                         {:.3} (range {:.3}-{:.3}, {rounds} rounds of {n})",
-                        1.0 / s.median,
-                        1.0 / s.max,
-                        1.0 / s.min,
-                    );
-                    let a_id = format!("{codec}/{name}/{read_name}");
-                    let b_id = format!("{codec}/claimed/{read_name}");
-                    out.insert(paired::key("codec_growth", &a_id, &b_id, size as u64), s);
+                let received = case(Growth::Received);
+                let mut ratios = Vec::with_capacity(rounds);
+                for round in 0..rounds {
+                    // Alternate which side goes first.
+                    let (ta, tb) = if round % 2 == 0 {
+                        let ta = received.run(n);
+                        (ta, claimed.run(n))
+                    } else {
+                        let tb = claimed.run(n);
+                        (received.run(n), tb)
+                    };
+                    ratios.push(tb.as_secs_f64() / ta.as_secs_f64());
                 }
+                let s = paired::RatioSummary::of(&mut ratios).expect("rounds > 0");
+                eprintln!(
+                    "codec_growth {codec} {read_name} {size}: received / claimed time \
+                     {:.3} (range {:.3}-{:.3}, {rounds} rounds of {n})",
+                    1.0 / s.median,
+                    1.0 / s.max,
+                    1.0 / s.min,
+                );
+                let a_id = format!("{codec}/received/{read_name}");
+                let b_id = format!("{codec}/claimed/{read_name}");
+                out.insert(paired::key("codec_growth", &a_id, &b_id, size as u64), s);
             }
         }
     }

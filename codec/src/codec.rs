@@ -178,12 +178,11 @@ impl HeaderCodec {
             let Some(bytes) = src.get(..header_len) else {
                 // Grown with what arrives, within Limits::header().
                 self.room
-                    .reserve_toward(src, header_len, LENGTH_FIELD_LEN, LENGTH_FIELD_LEN);
+                    .reserve_toward(src, header_len, LENGTH_FIELD_LEN, 0);
                 return Ok(None);
             };
             let prefix = LENGTH_FIELD_LEN + header_len;
             self.room.earn(prefix);
-            self.room.earn_previous(header_len);
             let header = wire::decode_header(bytes, &self.limits)?;
             let len = wire::body_len(&header, &self.limits)?;
             let raw = if keep_header {
@@ -206,7 +205,6 @@ impl HeaderCodec {
                 };
                 let body = src.split_to(len).freeze();
                 self.room.earn(prefix + len);
-                self.room.earn_previous(len);
                 Ok(Some((header, raw, body)))
             }
             DecodeState::Body { len, prefix, .. } => {

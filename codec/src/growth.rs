@@ -42,8 +42,9 @@
 
 use bytes::BytesMut;
 
-/// One read's worth: what a buffer may hold beyond twice the bytes
-/// received. The same as tokio-util's `FramedRead` initial capacity.
+/// One read's worth: the room a buffer may have beyond the bytes received
+/// while it holds fewer than this many. The same as tokio-util's
+/// `FramedRead` initial capacity.
 pub(crate) const STEP: usize = 8 * 1024;
 
 /// How a decoder makes room for the frame part it awaits.
@@ -61,30 +62,24 @@ pub enum Growth {
     /// (`BytesMut::reserve`, as tokio-util's `LengthDelimitedCodec` does):
     /// memory set by the peer's claim. For measurements only.
     Claimed,
-    /// TEMPORARY: the rule before this change, for one side-by-side run.
-    Previous,
 }
 
-/// A decoder's growth state: the rule, and the largest part the peer has
+/// A decoder's growth state: the rule, and the largest frame the peer has
 /// already sent in full.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Room {
     growth: Growth,
-    /// The largest frame part this connection delivered in full (bytes it
-    /// did send): a part up to that size gets its room at once.
+    /// The largest frame (or leading part of one: a length field and
+    /// header) this connection delivered in full, in bytes it did send: a
+    /// part ending within that many bytes of its frame's start gets its
+    /// room at once.
     earned: usize,
-    /// TEMPORARY: main's `earned` (largest header or body), for `Previous`.
-    previous_earned: usize,
 }
 
 impl Room {
     /// A decoder's state before any frame, with `growth` as its rule.
     pub(crate) fn new(growth: Growth) -> Self {
-        Room {
-            growth,
-            earned: 0,
-            previous_earned: 0,
-        }
+        Room { growth, earned: 0 }
     }
 
     /// The rule in force.
@@ -92,14 +87,9 @@ impl Room {
         self.growth
     }
 
-    /// Records a part of `len` bytes received in full.
+    /// Records that the first `len` bytes of a frame were received in full.
     pub(crate) fn earn(&mut self, len: usize) {
         self.earned = self.earned.max(len);
-    }
-
-    /// TEMPORARY: main's bookkeeping, for `Previous`.
-    pub(crate) fn earn_previous(&mut self, len: usize) {
-        self.previous_earned = self.previous_earned.max(len);
     }
 
     /// Makes room in `src` toward holding `want` bytes: the end of the
@@ -149,10 +139,6 @@ impl Room {
                 src.reserve(missing);
                 return;
             }
-            Growth::Previous => {
-                previous(src, want, self.previous_earned);
-                return;
-            }
             Growth::Received if part_end <= self.earned => end,
             Growth::Received if spare >= STEP => return,
             Growth::Received => match rung(end, held, before + src.capacity()) {
@@ -196,34 +182,6 @@ fn grow_to(src: &mut BytesMut, size: usize) {
     let mut bigger = BytesMut::with_capacity(size);
     bigger.extend_from_slice(src);
     *src = bigger;
-}
-
-/// TEMPORARY: main's rule, verbatim.
-fn previous(src: &mut BytesMut, want: usize, earned: usize) {
-    let len = src.len();
-    let Some(missing) = want.checked_sub(len).filter(|&m| m > 0) else {
-        return;
-    };
-    let spare = src.capacity() - len;
-    if spare >= missing {
-        return;
-    }
-    if want <= earned {
-        src.reserve(missing + earned);
-        return;
-    }
-    let allowance = len.max(STEP).max(earned);
-    if src.try_reclaim(missing) {
-        return;
-    }
-    if missing <= allowance {
-        src.reserve(missing);
-        return;
-    }
-    if spare >= STEP {
-        return;
-    }
-    src.reserve(allowance);
 }
 
 #[cfg(test)]

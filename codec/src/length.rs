@@ -166,7 +166,6 @@ impl Decoder for StrictLengthCodec {
         if frame.is_some() {
             self.body_len = None;
             self.room.earn(frame_len);
-            self.room.earn_previous(frame_len);
         }
         Ok(frame)
     }
