@@ -12,8 +12,9 @@
 //!           (before)      in the buffer now     room to read   (claimed)
 //!
 //!  frame no larger than one the peer already sent in full (`earned`):
-//!      room up to `end` (+ the next frame's start) at once, as an
-//!      up-front reservation would: the steady state of a connection
+//!      room up to `end` (+ the next frame's start; one read's worth at
+//!      least) at once, as an up-front reservation would: the steady state
+//!      of a connection
 //!  otherwise, once the spare room is under one read (STEP, 8 KiB):
 //!      the next rung of the ladder  end, end/2, end/4, ...  that fits in
 //!      max(2 x held, held + STEP); for a 64 KiB frame from 8 KiB of it:
@@ -21,9 +22,10 @@
 //! ```
 //!
 //! The bound: when the decoder allocates, the new buffer's capacity is at
-//! most `max(2 x held, held + STEP)`, or the end of a frame no larger than
-//! `earned` plus room for the next frame's prefix (itself no larger than
-//! `earned`); `held` and `earned` are bytes the peer did send. So after
+//! most `max(2 x held, held + STEP)`, or the larger of `STEP` and the end
+//! of a frame no larger than `earned` plus room for the next frame's
+//! prefix (itself no larger than `earned`); `held` and `earned` are bytes
+//! the peer did send. So after
 //! `N` bytes received on a connection, no allocation the decoder makes
 //! exceeds `max(2 N, N + STEP)`, however large the claim. Room the buffer
 //! already has (its own allocation, with consumed bytes at the front) is
@@ -107,8 +109,8 @@ impl Room {
     ///
     /// - nothing more when the spare room already takes the rest of the
     ///   part;
-    /// - `end`, when the part ends within the largest frame already
-    ///   received in full (`before + want <= earned`);
+    /// - `max(end, before + STEP)`, when the part ends within the largest
+    ///   frame already received in full (`before + want <= earned`);
     /// - otherwise nothing while the spare room takes one read's worth
     ///   ([`STEP`]);
     /// - otherwise the next rung of the ladder `end, end / 2, ...` within
@@ -139,7 +141,10 @@ impl Room {
                 src.reserve(missing);
                 return;
             }
-            Growth::Received if part_end <= self.earned => end,
+            // At least one read's worth: a caller that keeps its frames
+            // pins the old allocation, and small frames would otherwise get
+            // a buffer (and reads) of one frame each.
+            Growth::Received if part_end <= self.earned => end.max(before + STEP),
             Growth::Received if spare >= STEP => return,
             Growth::Received => match rung(end, held, before + src.capacity()) {
                 Some(rung) => rung,
@@ -256,16 +261,25 @@ mod tests {
     #[test]
     fn consumed_room_is_reclaimed_before_allocating() {
         let mut room = Room::default();
-        room.earn(1000);
-        let mut src = BytesMut::with_capacity(2000);
+        room.earn(10_000);
+        let mut src = BytesMut::with_capacity(20_000);
         fill(&mut src);
         let start = src.as_ptr();
-        // 1 900 bytes consumed, 100 held: room for 1 000 without a new
-        // allocation.
-        let _ = src.split_to(1900);
-        room.reserve_toward(&mut src, 1000, 0, 0);
+        // 19 900 bytes consumed (and dropped), 100 held: room for 10 000
+        // without a new allocation.
+        let _ = src.split_to(19_900);
+        room.reserve_toward(&mut src, 10_000, 0, 0);
         assert_eq!(src.as_ptr(), start);
-        assert!(src.capacity() >= 1000);
+        assert!(src.capacity() >= 10_000);
+
+        // While the consumed bytes are still held elsewhere, a new buffer,
+        // of at least one read's worth for a small part.
+        let mut src = BytesMut::with_capacity(20_000);
+        fill(&mut src);
+        let kept = src.split_to(19_900);
+        room.reserve_toward(&mut src, 1000, 0, 0);
+        assert_eq!(src.capacity(), STEP);
+        drop(kept);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! frame's size exactly (not the next doubling); once a connection has sent
 //! a frame of some size, the next ones up to that size take none while the
 //! caller drops each frame before decoding the next (the steady state),
-//! and one each, of the frame's size, while it keeps them all.
+//! and one each, of the frame's size, while it keeps them all. Small
+//! frames never make the decoder allocate a buffer: the 8 KiB read buffer
+//! is reused.
 
 use bytes::{Bytes, BytesMut};
 use framecheck_alloc::{installed, Tracking, Watch};
@@ -20,23 +22,22 @@ const FRAMES: usize = 16;
 /// `{"data_size":65536}` behind its 4-byte length field.
 const HEADER_PREFIX: usize = 4 + 19;
 
-fn header_stream() -> Vec<u8> {
+fn header_stream(body: usize, frames: usize) -> Vec<u8> {
     let mut codec = HeaderCodec::new();
     let mut buf = BytesMut::new();
-    for i in 0..FRAMES {
-        let body = Bytes::from(vec![i as u8; BODY]);
+    for i in 0..frames {
+        let body = Bytes::from(vec![i as u8; body]);
         codec.encode(Frame::new(body), &mut buf).unwrap();
     }
-    assert_eq!(buf.len(), FRAMES * (HEADER_PREFIX + BODY));
     buf.to_vec()
 }
 
-fn length_stream() -> Vec<u8> {
+fn length_stream(body: usize, frames: usize) -> Vec<u8> {
     let mut codec = LengthDelimitedCodec::new();
     let mut buf = BytesMut::new();
-    for i in 0..FRAMES {
+    for i in 0..frames {
         codec
-            .encode(Bytes::from(vec![i as u8; BODY]), &mut buf)
+            .encode(Bytes::from(vec![i as u8; body]), &mut buf)
             .unwrap();
     }
     buf.to_vec()
@@ -55,7 +56,13 @@ struct Counts {
 /// `max_read` bytes), counting only the allocations made inside `decode`.
 /// `keep` keeps every frame alive to the end, as a caller that queues them
 /// would; otherwise each is dropped before the next decode.
-fn count<D: Decoder>(mut codec: D, stream: &[u8], max_read: usize, keep: bool) -> Counts
+fn count<D: Decoder>(
+    mut codec: D,
+    stream: &[u8],
+    frames: usize,
+    max_read: usize,
+    keep: bool,
+) -> Counts
 where
     D::Error: std::fmt::Debug,
 {
@@ -87,7 +94,7 @@ where
         }
     }
     assert!(codec.decode_eof(&mut buf).unwrap().is_none());
-    assert_eq!(counts.per_frame.len(), FRAMES);
+    assert_eq!(counts.per_frame.len(), frames);
     counts
 }
 
@@ -124,27 +131,67 @@ fn check(counts: &Counts, frame_room: usize, keep: bool, what: &str) {
 
 #[test]
 fn header_codec_64_kib_frames_reuse_the_room_they_earned() {
-    let stream = header_stream();
+    let stream = header_stream(BODY, FRAMES);
+    assert_eq!(stream.len(), FRAMES * (HEADER_PREFIX + BODY));
     for max_read in [8 * 1024, 64 * 1024] {
         let what = format!("HeaderCodec, reads of {max_read}");
-        let counts = count(HeaderCodec::new(), &stream, max_read, false);
+        let counts = count(HeaderCodec::new(), &stream, FRAMES, max_read, false);
         // Body, and room past it for the next frame's 23-byte prefix.
         check(&counts, BODY + HEADER_PREFIX, false, &what);
-        let counts = count(HeaderCodec::new(), &stream, max_read, true);
+        let counts = count(HeaderCodec::new(), &stream, FRAMES, max_read, true);
         check(&counts, BODY + HEADER_PREFIX, true, &what);
     }
 }
 
 #[test]
 fn strict_length_codec_64_kib_frames_reuse_the_room_they_earned() {
-    let stream = length_stream();
+    let stream = length_stream(BODY, FRAMES);
     for max_read in [8 * 1024, 64 * 1024] {
         let what = format!("StrictLengthCodec, reads of {max_read}");
         // The whole frame (length field and body), and room past it for the
         // next length field.
-        let counts = count(StrictLengthCodec::new(BODY), &stream, max_read, false);
+        let codec = || StrictLengthCodec::new(BODY);
+        let counts = count(codec(), &stream, FRAMES, max_read, false);
         check(&counts, 4 + BODY + 4, false, &what);
-        let counts = count(StrictLengthCodec::new(BODY), &stream, max_read, true);
+        let counts = count(codec(), &stream, FRAMES, max_read, true);
         check(&counts, 4 + BODY + 4, true, &what);
+    }
+}
+
+#[test]
+fn small_frames_reuse_the_read_buffer() {
+    // 1 000-byte bodies: frames straddle the end of the 8 KiB read buffer
+    // again and again; the held part moves to the front of it instead of
+    // into a new buffer. The only allocation is `BytesMut`'s small shared
+    // handle, when the first frame is split off.
+    let frames = 200;
+    let header = header_stream(1000, frames);
+    let length = length_stream(1000, frames);
+    for max_read in [1000, 8 * 1024] {
+        let counts = count(HeaderCodec::new(), &header, frames, max_read, false);
+        let total: u64 = counts.per_frame.iter().sum();
+        let largest = counts.largest.iter().max().copied().unwrap_or(0);
+        assert!(total <= 1, "HeaderCodec, reads of {max_read}: {counts:?}");
+        assert!(
+            largest < 1000,
+            "HeaderCodec, reads of {max_read}: {largest}"
+        );
+        let counts = count(
+            StrictLengthCodec::new(1000),
+            &length,
+            frames,
+            max_read,
+            false,
+        );
+        let total: u64 = counts.per_frame.iter().sum();
+        let largest = counts.largest.iter().max().copied().unwrap_or(0);
+        assert!(
+            total <= 1,
+            "StrictLengthCodec, reads of {max_read}: {counts:?}"
+        );
+        assert!(
+            largest < 1000,
+            "StrictLengthCodec, reads of {max_read}: {largest}"
+        );
     }
 }
