@@ -14,14 +14,15 @@
 //!   (8 KiB initial buffer, `reserve(1)` before each read, each read
 //!   filling the spare room): `8k-reads` (a socket returning at most 8 KiB
 //!   a read), `64k-reads` (a busy one), and `one-read` (the whole stream in
-//!   one read). `header-codec` and `strict-length` run the same decode path
-//!   with each growth rule (`HeaderCodec::with_growth`): `received`, the
-//!   codecs' rule; `claimed`, each
-//!   declared length reserved as soon as it is known, as both codecs did
-//!   before growing with the bytes received. `ldc` is tokio-util's
+//!   one read). `header-codec RULE READS` and `strict-length RULE READS`
+//!   run the same decode path with each growth rule
+//!   (`HeaderCodec::with_growth`, `StrictLengthCodec::with_growth`):
+//!   `received`, the codecs' rule, and `claimed`, each declared length
+//!   reserved as soon as it is known, as both codecs did before growing
+//!   with the bytes received. `ldc READS` is tokio-util's
 //!   `LengthDelimitedCodec`, which reserves the claim too. A fresh codec
 //!   and read buffer per stream: each iteration is one connection. With
-//!   `FRAMECHECK_BENCH_PAIRED=1`, each rule is also measured side by side
+//!   `FRAMECHECK_BENCH_PAIRED=1`, `received` is also measured side by side
 //!   with `claimed` (alternating rounds; see `paired_growth`), which a
 //!   loaded machine upsets far less than back-to-back criterion runs.
 //!
@@ -331,7 +332,7 @@ fn growth(c: &mut Criterion) {
         let length = length_stream(&bodies);
         for (read_name, reads) in Reads::ALL {
             for (rule_name, rule) in rules {
-                let id = BenchmarkId::new(format!("header-codec/{rule_name}/{read_name}"), size);
+                let id = BenchmarkId::new(format!("header-codec {rule_name} {read_name}"), size);
                 group.bench_function(id, |b| {
                     b.iter(|| {
                         let mut codec = HeaderCodec::new().with_growth(rule);
@@ -340,7 +341,7 @@ fn growth(c: &mut Criterion) {
                 });
             }
             for (rule_name, rule) in rules {
-                let id = BenchmarkId::new(format!("strict-length/{rule_name}/{read_name}"), size);
+                let id = BenchmarkId::new(format!("strict-length {rule_name} {read_name}"), size);
                 group.bench_function(id, |b| {
                     b.iter(|| {
                         let mut codec = StrictLengthCodec::new(usize::MAX >> 1).with_growth(rule);
@@ -348,7 +349,7 @@ fn growth(c: &mut Criterion) {
                     })
                 });
             }
-            let id = BenchmarkId::new(format!("ldc/{read_name}"), size);
+            let id = BenchmarkId::new(format!("ldc {read_name}"), size);
             group.bench_function(id, |b| {
                 b.iter(|| {
                     let mut codec = LengthDelimitedCodec::builder()
@@ -436,8 +437,8 @@ fn paired_growth() {
                     1.0 / s.max,
                     1.0 / s.min,
                 );
-                let a_id = format!("{codec}/received/{read_name}");
-                let b_id = format!("{codec}/claimed/{read_name}");
+                let a_id = format!("{codec} received {read_name}");
+                let b_id = format!("{codec} claimed {read_name}");
                 out.insert(paired::key("codec_growth", &a_id, &b_id, size as u64), s);
             }
         }
