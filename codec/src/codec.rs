@@ -65,8 +65,8 @@ use crate::{
 pub struct HeaderCodec {
     limits: Limits,
     state: DecodeState,
-    /// How the read buffer grows, and the largest header or body received
-    /// in full (room up to that size is reserved at once for the next).
+    /// How the read buffer grows, and the largest frame received in full
+    /// (a frame up to that size gets its room at once).
     room: growth::Room,
 }
 
@@ -114,12 +114,6 @@ impl HeaderCodec {
     pub fn with_growth(mut self, growth: growth::Growth) -> Self {
         self.room = growth::Room::new(growth);
         self
-    }
-
-    /// The growth rule in force (see [`HeaderCodec::with_growth`]).
-    #[doc(hidden)]
-    pub fn growth(&self) -> growth::Growth {
-        self.room.growth()
     }
 
     /// The codec's limits.

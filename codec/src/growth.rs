@@ -84,11 +84,6 @@ impl Room {
         Room { growth, earned: 0 }
     }
 
-    /// The rule in force.
-    pub(crate) fn growth(&self) -> Growth {
-        self.growth
-    }
-
     /// Records that the first `len` bytes of a frame were received in full.
     pub(crate) fn earn(&mut self, len: usize) {
         self.earned = self.earned.max(len);
