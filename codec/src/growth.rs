@@ -25,17 +25,18 @@
 //! most `max(2 x held, held + STEP)`, or the larger of `STEP` and the end
 //! of a frame no larger than `earned` plus room for the next frame's
 //! prefix (itself no larger than `earned`); `held` and `earned` are bytes
-//! the peer did send. So after
-//! `N` bytes received on a connection, no allocation the decoder makes
-//! exceeds `max(2 N, N + STEP)`, however large the claim. Room the buffer
-//! already has (its own allocation, with consumed bytes at the front) is
-//! reclaimed first, without allocating.
+//! the peer did send. So after `N` bytes received on a connection, no
+//! allocation the decoder makes exceeds `max(2 N, N + STEP)`, however
+//! large the claim. Room the buffer already has (its own allocation, with
+//! consumed bytes at the front) is reclaimed first, without allocating.
 //!
 //! What it costs against reserving the claim up front: the first large
 //! frame of a connection is copied rung by rung (about as many bytes again
 //! as the frame, in `log2(frame / 8 KiB)` allocations); every later frame
 //! up to that size reuses the allocation it earned and costs nothing more
-//! (`benches/benches/codec.rs`, group `codec_growth`, measures it). Two
+//! while the caller drops its frames (a caller that keeps them pins each
+//! buffer, and gets a new one per frame, as with an up-front reservation).
+//! `benches/benches/codec.rs`, group `codec_growth`, measures it. Two
 //! things `BytesMut::reserve` would do are avoided: it at least doubles
 //! the allocation when a few bytes are missing (a 64 KiB body plus a
 //! 23-byte header would take 128 KiB), and reallocating copies the
