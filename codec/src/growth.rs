@@ -35,7 +35,8 @@
 //! as the frame, in `log2(frame / 8 KiB)` allocations); every later frame
 //! up to that size reuses the allocation it earned and costs nothing more
 //! while the caller drops its frames (a caller that keeps them pins each
-//! buffer, and gets a new one per frame, as with an up-front reservation).
+//! buffer, and gets a new one whenever a frame runs past its end, as with
+//! an up-front reservation).
 //! `benches/benches/codec.rs`, group `codec_growth`, measures it. Two
 //! things `BytesMut::reserve` would do are avoided: it at least doubles
 //! the allocation when a few bytes are missing (a 64 KiB body plus a
