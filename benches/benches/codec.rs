@@ -9,25 +9,36 @@
 //!   `header-prefix`, the prefix alone, which is all `Conn` copies for a
 //!   large body (the body goes out in a vectored write).
 //! - `codec_growth`: what growing the buffer with the bytes received costs
-//!   against reserving the declared length up front (the codecs' policy
-//!   before, and tokio-util's). 64 KiB and 1 MiB frames decoded from a
-//!   stream read the way `FramedRead` reads a socket (8 KiB initial buffer,
-//!   each read fills the spare room, at most 64 KiB): `header-codec` and
-//!   `header-codec-upfront` (the same codec, with the whole declared frame
-//!   reserved as soon as its header is buffered, as it did before),
-//!   `strict-length` and `ldc-upfront` (tokio-util's
-//!   `LengthDelimitedCodec`, which reserves the declared length, as
-//!   `StrictLengthCodec` let it before).
+//!   against reserving each declared length up front. 1 KiB, 64 KiB and
+//!   1 MiB frames decoded from a stream read as `FramedRead` reads a socket
+//!   (8 KiB initial buffer, `reserve(1)` before each read, each read
+//!   filling the spare room): `8k-reads` (a socket returning at most 8 KiB
+//!   a read), `64k-reads` (a busy one), and `one-read` (the whole stream in
+//!   one read). `header-codec RULE READS` and `strict-length RULE READS`
+//!   run the same decode path with each growth rule
+//!   (`HeaderCodec::with_growth`, `StrictLengthCodec::with_growth`):
+//!   `received`, the codecs' rule, and `claimed`, each declared length
+//!   reserved as soon as it is known, as both codecs did before growing
+//!   with the bytes received. `ldc READS` is tokio-util's
+//!   `LengthDelimitedCodec`, which reserves the claim too. A fresh codec
+//!   and read buffer per stream: each iteration is one connection. With
+//!   `FRAMECHECK_BENCH_PAIRED=1`, `received` is also measured side by side
+//!   with `claimed` (alternating rounds; see `paired_growth`), which a
+//!   loaded machine upsets far less than back-to-back criterion runs.
 //!
 //! One iteration handles one stream; throughput is frames and body bytes.
 
-use std::{hint::black_box, time::Duration};
+use std::{
+    hint::black_box,
+    time::{Duration, Instant},
+};
 
 use bytes::{Bytes, BytesMut};
 use criterion::{
     measurement::WallTime, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
 };
-use framecheck_codec::{wire, Frame, Header, HeaderCodec, Limits, StrictLengthCodec};
+use framecheck_benches::{latency, paired};
+use framecheck_codec::{wire, Frame, Growth, Header, HeaderCodec, Limits, StrictLengthCodec};
 use rand::{rngs::StdRng, Rng, RngCore, SeedableRng};
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 
@@ -257,14 +268,28 @@ fn encode(c: &mut Criterion) {
     group.finish();
 }
 
-/// Largest single read in [`decode_reads`], as a socket read of a busy
-/// stream would return.
-const MAX_READ: usize = 64 * 1024;
+/// How the bytes of a stream reach the read buffer in `codec_growth`.
+#[derive(Clone, Copy)]
+enum Reads {
+    /// `FramedRead` on a socket: an 8 KiB initial buffer, `reserve(1)`
+    /// before each read, each read filling the spare room but returning at
+    /// most this many bytes.
+    Socket(usize),
+    /// The whole stream in one read, then decoded frame after frame.
+    One,
+}
 
-/// Feeds `stream` to `codec` the way `FramedRead` reads a socket: an 8 KiB
-/// initial buffer, `reserve(1)` before each read, and each read filling the
-/// spare room (at most [`MAX_READ`]); decoding after every read.
-fn decode_reads<D>(codec: &mut D, stream: &[u8]) -> usize
+impl Reads {
+    const ALL: [(&'static str, Reads); 3] = [
+        ("8k-reads", Reads::Socket(8 * 1024)),
+        ("64k-reads", Reads::Socket(64 * 1024)),
+        ("one-read", Reads::One),
+    ];
+}
+
+/// Feeds `stream` to `codec` read by read as `reads` says, decoding after
+/// every read; panics on an error or a leftover.
+fn decode_reads<D>(codec: &mut D, stream: &[u8], reads: Reads) -> usize
 where
     D: Decoder,
     D::Error: std::fmt::Debug,
@@ -273,10 +298,14 @@ where
     let mut at = 0;
     let mut n = 0;
     while at < stream.len() {
-        rbuf.reserve(1);
-        let len = (rbuf.capacity() - rbuf.len())
-            .min(MAX_READ)
-            .min(stream.len() - at);
+        let len = match reads {
+            Reads::Socket(max) => {
+                rbuf.reserve(1);
+                (rbuf.capacity() - rbuf.len()).min(max)
+            }
+            Reads::One => stream.len(),
+        }
+        .min(stream.len() - at);
         rbuf.extend_from_slice(&stream[at..at + len]);
         at += len;
         while let Some(frame) = codec.decode(&mut rbuf).expect("decode") {
@@ -288,39 +317,11 @@ where
     n
 }
 
-/// `HeaderCodec` with the reservation policy it had before: the whole
-/// declared frame reserved as soon as its header is buffered, so the
-/// codec's own growth never has anything left to do. (The header is
-/// parsed once more here to learn the length; for 64 KiB bodies that is
-/// noise.)
-#[derive(Default)]
-struct UpFront(HeaderCodec);
-
-impl Decoder for UpFront {
-    type Item = Frame;
-    type Error = framecheck_codec::CodecError;
-
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, Self::Error> {
-        if self.0.is_between_frames() {
-            if let Some(field) = src.get(..wire::LENGTH_FIELD_LEN) {
-                let limits = *self.0.limits();
-                let field: [u8; 4] = field.try_into().expect("4 bytes");
-                let header_len = wire::decode_header_len(field, &limits)?;
-                let end = wire::LENGTH_FIELD_LEN + header_len;
-                if let Some(bytes) = src.get(wire::LENGTH_FIELD_LEN..end) {
-                    let body_len = wire::body_len(&wire::decode_header(bytes, &limits)?, &limits)?;
-                    src.reserve((end + body_len).saturating_sub(src.len()));
-                }
-            }
-        }
-        self.0.decode(src)
-    }
-}
-
 fn growth(c: &mut Criterion) {
     let mut group = c.benchmark_group("codec_growth");
     set_timing(&mut group);
-    for size in [64 * 1024, 1024 * 1024] {
+    let rules = [("received", Growth::Received), ("claimed", Growth::Claimed)];
+    for size in [1024, 64 * 1024, 1024 * 1024] {
         let bodies = bodies(size);
         let frames = bodies.len();
         group.throughput(Throughput::ElementsAndBytes {
@@ -329,29 +330,123 @@ fn growth(c: &mut Criterion) {
         });
         let header = header_stream(&bodies);
         let length = length_stream(&bodies);
-
-        group.bench_function(BenchmarkId::new("header-codec", size), |b| {
-            b.iter(|| assert_eq!(decode_reads(&mut HeaderCodec::new(), &header), frames))
-        });
-        group.bench_function(BenchmarkId::new("header-codec-upfront", size), |b| {
-            b.iter(|| assert_eq!(decode_reads(&mut UpFront::default(), &header), frames))
-        });
-        group.bench_function(BenchmarkId::new("strict-length", size), |b| {
-            b.iter(|| {
-                let mut codec = StrictLengthCodec::new(usize::MAX >> 1);
-                assert_eq!(decode_reads(&mut codec, &length), frames)
-            })
-        });
-        group.bench_function(BenchmarkId::new("ldc-upfront", size), |b| {
-            b.iter(|| {
-                let mut codec = LengthDelimitedCodec::builder()
-                    .max_frame_length(usize::MAX)
-                    .new_codec();
-                assert_eq!(decode_reads(&mut codec, &length), frames)
-            })
-        });
+        for (read_name, reads) in Reads::ALL {
+            for (rule_name, rule) in rules {
+                let id = BenchmarkId::new(format!("header-codec {rule_name} {read_name}"), size);
+                group.bench_function(id, |b| {
+                    b.iter(|| {
+                        let mut codec = HeaderCodec::new().with_growth(rule);
+                        assert_eq!(decode_reads(&mut codec, &header, reads), frames)
+                    })
+                });
+            }
+            for (rule_name, rule) in rules {
+                let id = BenchmarkId::new(format!("strict-length {rule_name} {read_name}"), size);
+                group.bench_function(id, |b| {
+                    b.iter(|| {
+                        let mut codec = StrictLengthCodec::new(usize::MAX >> 1).with_growth(rule);
+                        assert_eq!(decode_reads(&mut codec, &length, reads), frames)
+                    })
+                });
+            }
+            let id = BenchmarkId::new(format!("ldc {read_name}"), size);
+            group.bench_function(id, |b| {
+                b.iter(|| {
+                    let mut codec = LengthDelimitedCodec::builder()
+                        .max_frame_length(usize::MAX)
+                        .new_codec();
+                    assert_eq!(decode_reads(&mut codec, &length, reads), frames)
+                })
+            });
+        }
     }
     group.finish();
+}
+
+/// One `codec_growth` case, run `n` times: a fresh codec per stream.
+#[derive(Clone, Copy)]
+struct GrowthCase<'a> {
+    codec: &'static str,
+    rule: Growth,
+    stream: &'a [u8],
+    frames: usize,
+    reads: Reads,
+}
+
+impl GrowthCase<'_> {
+    fn run(&self, n: u64) -> Duration {
+        let start = Instant::now();
+        for _ in 0..n {
+            let got = if self.codec == "header-codec" {
+                let mut codec = HeaderCodec::new().with_growth(self.rule);
+                decode_reads(&mut codec, self.stream, self.reads)
+            } else {
+                let mut codec = StrictLengthCodec::new(usize::MAX >> 1).with_growth(self.rule);
+                decode_reads(&mut codec, self.stream, self.reads)
+            };
+            assert_eq!(got, self.frames);
+        }
+        start.elapsed()
+    }
+}
+
+/// `codec_growth` side by side (`FRAMECHECK_BENCH_PAIRED=1`): for each
+/// codec, read pattern and size, `received` against `claimed`, alternating
+/// for several rounds of a fixed amount of work; the median per-round
+/// ratio with its range goes to `target/framecheck-bench/ratios.json`
+/// (rate of `received` over rate of `claimed`) and, as time over
+/// `claimed`'s time, to stderr.
+fn paired_growth() {
+    let rounds = if quick() { 5 } else { 11 };
+    let slice = Duration::from_millis(if quick() { 100 } else { 250 });
+    let mut out = paired::RatioFile::new();
+    for size in [1024, 64 * 1024, 1024 * 1024] {
+        let bodies = bodies(size);
+        let header = header_stream(&bodies);
+        let length = length_stream(&bodies);
+        for (codec, stream) in [("header-codec", &header), ("strict-length", &length)] {
+            for (read_name, reads) in Reads::ALL {
+                let case = |rule| GrowthCase {
+                    codec,
+                    rule,
+                    stream,
+                    frames: bodies.len(),
+                    reads,
+                };
+                let claimed = case(Growth::Claimed);
+                let once = claimed.run(1).max(Duration::from_micros(1));
+                let n = (slice.as_secs_f64() / once.as_secs_f64()).clamp(1.0, 1e6) as u64;
+                let received = case(Growth::Received);
+                let mut ratios = Vec::with_capacity(rounds);
+                for round in 0..rounds {
+                    // Alternate which side goes first.
+                    let (ta, tb) = if round % 2 == 0 {
+                        let ta = received.run(n);
+                        (ta, claimed.run(n))
+                    } else {
+                        let tb = claimed.run(n);
+                        (received.run(n), tb)
+                    };
+                    ratios.push(tb.as_secs_f64() / ta.as_secs_f64());
+                }
+                let s = paired::RatioSummary::of(&mut ratios).expect("rounds > 0");
+                eprintln!(
+                    "codec_growth {codec} {read_name} {size}: received / claimed time \
+                     {:.3} (range {:.3}-{:.3}, {rounds} rounds of {n})",
+                    1.0 / s.median,
+                    1.0 / s.max,
+                    1.0 / s.min,
+                );
+                let a_id = format!("{codec} received {read_name}");
+                let b_id = format!("{codec} claimed {read_name}");
+                out.insert(paired::key("codec_growth", &a_id, &b_id, size as u64), s);
+            }
+        }
+    }
+    let path = paired::default_path();
+    latency::merge_and_save(&path, out)
+        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    eprintln!("side-by-side ratios written to {}", path.display());
 }
 
 fn main() {
@@ -360,4 +455,7 @@ fn main() {
     encode(&mut c);
     growth(&mut c);
     c.final_summary();
+    if std::env::var_os("FRAMECHECK_BENCH_PAIRED").is_some_and(|v| v == "1") {
+        paired_growth();
+    }
 }

@@ -12,10 +12,10 @@
 //!
 //! The read buffer grows with the bytes that arrive, never with the
 //! lengths a peer declares: while a header or body is awaited, the decoder
-//! reserves at most as much again as the buffer holds (or 8 KiB, one read's
-//! worth, when it holds less), or up to twice the largest header or body
-//! the peer has already sent in full; so a header claiming 8 MiB and then
-//! nothing costs a few kilobytes.
+//! gives the buffer at most twice what it holds of the frame (or that plus
+//! 8 KiB, one read's worth, when it holds less), and room for a whole frame
+//! at once only when the peer has already sent one at least that large; so
+//! a header claiming 8 MiB and then nothing costs a few kilobytes.
 
 use std::mem;
 
@@ -65,9 +65,9 @@ use crate::{
 pub struct HeaderCodec {
     limits: Limits,
     state: DecodeState,
-    /// The largest header or body this decoder has received in full: room
-    /// up to that size may be reserved at once for the next frame.
-    earned: usize,
+    /// How the read buffer grows, and the largest frame received in full
+    /// (a frame up to that size gets its room at once).
+    room: growth::Room,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -82,6 +82,8 @@ enum DecodeState {
         header: Header,
         /// The header's bytes as received, when the caller keeps them.
         raw: Option<Bytes>,
+        /// Bytes of the frame before the body (length field and header).
+        prefix: usize,
         len: usize,
     },
 }
@@ -101,8 +103,17 @@ impl HeaderCodec {
         HeaderCodec {
             limits,
             state: DecodeState::Length,
-            earned: 0,
+            room: growth::Room::default(),
         }
+    }
+
+    /// The codec with another growth rule; for the codec benches, which
+    /// measure [`Growth::Received`](growth::Growth) (the default) against
+    /// reserving each declared length up front.
+    #[doc(hidden)]
+    pub fn with_growth(mut self, growth: growth::Growth) -> Self {
+        self.room = growth::Room::new(growth);
+        self
     }
 
     /// The codec's limits.
@@ -160,10 +171,12 @@ impl HeaderCodec {
         if let DecodeState::Header(header_len) = self.state {
             let Some(bytes) = src.get(..header_len) else {
                 // Grown with what arrives, within Limits::header().
-                growth::reserve_toward(src, header_len, self.earned);
+                self.room
+                    .reserve_toward(src, header_len, LENGTH_FIELD_LEN, 0);
                 return Ok(None);
             };
-            self.earned = self.earned.max(header_len);
+            let prefix = LENGTH_FIELD_LEN + header_len;
+            self.room.earn(prefix);
             let header = wire::decode_header(bytes, &self.limits)?;
             let len = wire::body_len(&header, &self.limits)?;
             let raw = if keep_header {
@@ -172,20 +185,26 @@ impl HeaderCodec {
                 src.advance(header_len);
                 None
             };
-            self.state = DecodeState::Body { header, raw, len };
+            self.state = DecodeState::Body {
+                header,
+                raw,
+                prefix,
+                len,
+            };
         }
         match self.state {
-            DecodeState::Body { len, .. } if src.len() >= len => {
+            DecodeState::Body { len, prefix, .. } if src.len() >= len => {
                 let DecodeState::Body { header, raw, .. } = mem::take(&mut self.state) else {
                     unreachable!("matched Body above");
                 };
                 let body = src.split_to(len).freeze();
-                self.earned = self.earned.max(len);
+                self.room.earn(prefix + len);
                 Ok(Some((header, raw, body)))
             }
-            DecodeState::Body { len, .. } => {
+            DecodeState::Body { len, prefix, .. } => {
                 // Never the declared size up front: grown with what arrives.
-                growth::reserve_toward(src, len, self.earned);
+                // The next frame's prefix is given room past this one's end.
+                self.room.reserve_toward(src, len, prefix, prefix);
                 Ok(None)
             }
             _ => Ok(None),

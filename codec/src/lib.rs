@@ -44,6 +44,8 @@ pub mod wire;
 pub use crate::codec::HeaderCodec;
 pub use crate::error::{CodecError, FrameError, FramePart, JsonType};
 pub use crate::frame::Frame;
+#[doc(hidden)]
+pub use crate::growth::Growth;
 pub use crate::header::{Header, DATA_SIZE, FILENAME, HASH};
 pub use crate::length::StrictLengthCodec;
 pub use crate::limits::{

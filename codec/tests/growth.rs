@@ -1,14 +1,21 @@
 //! Memory grows with the bytes received, never with a peer's claim:
 //! `HeaderCodec`, `VerbatimCodec` and `StrictLengthCodec` reserve at most
-//! about as much again as they hold (or one 8 KiB read when they hold less)
-//! while a frame is under way, however large the declared length.
+//! as much again as they hold (or one 8 KiB read when they hold less)
+//! while a frame is under way, however large the declared length: after
+//! `N` bytes, a capacity of at most `max(2 N, N + 8 KiB)`.
 
 use bytes::BytesMut;
 use framecheck_codec::{HeaderCodec, StrictLengthCodec, VerbatimCodec};
 use tokio_util::codec::Decoder;
 
-/// Bytes a buffer may hold beyond twice what it received (one read).
+/// One read: what a buffer may hold beyond what it received when that is
+/// less than a read.
 const SLACK: usize = 8 * 1024;
+
+/// The capacity allowed after `received` bytes.
+fn bound(received: usize) -> usize {
+    (2 * received).max(received + SLACK)
+}
 
 fn header_prefix(data_size: usize) -> Vec<u8> {
     let h = format!(r#"{{"data_size": {data_size}}}"#);
@@ -38,7 +45,7 @@ where
         assert!(codec.decode(&mut buf).unwrap().is_none());
         let received = prefix.len() + sent;
         assert!(
-            buf.capacity() <= 2 * received + SLACK,
+            buf.capacity() <= bound(received),
             "capacity {} after {received} bytes received",
             buf.capacity()
         );
