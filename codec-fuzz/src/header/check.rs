@@ -217,10 +217,11 @@ where
 
 /// Slack of the memory bound over four times the stream: two of
 /// `HeaderCodec`'s 8 KiB growth steps. The codec never reserves a declared
-/// length: it asks for at most what it holds plus `max(what it holds, 8 KiB,
-/// the largest part already received)`, and `BytesMut` may double its
-/// capacity on a reserve, so the capacity stays under
-/// `2 × (2 × stream + 8 KiB)`, whatever the limits say.
+/// length: after `N` bytes received, no allocation it makes exceeds
+/// `max(2 N, N + 8 KiB)` (`codec/src/growth.rs`), and the model's own
+/// feeding appends each read with `BytesMut`, which may double the
+/// capacity on a reserve; so the capacity stays under `4 × stream + 16 KiB`,
+/// whatever the limits say.
 pub(crate) const GROWTH_BOUND_STEPS: usize = 2 * 8 * 1024;
 
 fn judge(built: &Built, run: Run) -> Option<FailureKind> {
