@@ -410,6 +410,7 @@ fn roundtrip_seeds_are_of_their_kind_and_pass() {
             "seed {kind} is not of its kind: {input:?}"
         );
         roundtrip::run(&input);
+        roundtrip::run_owned(input);
     }
 }
 

@@ -152,6 +152,33 @@ impl HeaderCodec {
         }
     }
 
+    /// Appends a borrowed frame to `dst`: what [`Encoder<Frame>`] runs
+    /// (the same bytes, the same errors), for a caller that keeps its
+    /// frames (a test comparing the decoded frames with the ones sent,
+    /// without cloning them for the encoder).
+    ///
+    /// # Errors
+    ///
+    /// As [`Encoder<Frame>`]: a frame whose header's `data_size` disagrees
+    /// with its body or that exceeds the limits, `dst` left as it was.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use framecheck_codec::{Frame, HeaderCodec};
+    /// use tokio_util::codec::Encoder;
+    ///
+    /// let frame = Frame::new(&b"hi"[..]);
+    /// let (mut borrowed, mut owned) = (BytesMut::new(), BytesMut::new());
+    /// HeaderCodec::new().encode_borrowed(&frame, &mut borrowed).unwrap();
+    /// HeaderCodec::new().encode(frame, &mut owned).unwrap();
+    /// assert_eq!(borrowed, owned);
+    /// ```
+    pub fn encode_borrowed(&mut self, frame: &Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
+        wire::encode_prefix(&frame.header, frame.body.len(), &self.limits, dst)?;
+        dst.extend_from_slice(&frame.body);
+        Ok(())
+    }
+
     /// The decoder proper; `keep_header` keeps the header's bytes as
     /// received (split off the buffer without a copy).
     pub(crate) fn decode_parts(
@@ -256,8 +283,6 @@ impl Encoder<Frame> for HeaderCodec {
     /// Refuses, leaving `dst` as it was, a frame whose header's `data_size`
     /// disagrees with its body or that exceeds the limits.
     fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
-        wire::encode_prefix(&frame.header, frame.body.len(), &self.limits, dst)?;
-        dst.extend_from_slice(&frame.body);
-        Ok(())
+        self.encode_borrowed(&frame, dst)
     }
 }

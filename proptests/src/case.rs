@@ -190,6 +190,22 @@ pub(crate) fn probe_head_once<D: FrameDecoder>(
         .flatten()
 }
 
+/// As [`probe_head`] after [`probe_head_once`] has found nothing: only
+/// the byte-at-a-time part, at most `bytes` bytes (the one-call part is
+/// not run a second time).
+pub(crate) fn probe_head_bytewise<D: FrameDecoder>(
+    make: &dyn Fn() -> D,
+    frame: &[u8],
+    bytes: usize,
+) -> Option<usize> {
+    if bytes == 0 {
+        return None;
+    }
+    quietly(|| probe_bytewise(make(), frame, bytes))
+        .ok()
+        .flatten()
+}
+
 fn probe_all_but_last<D: FrameDecoder>(
     mut decoder: D,
     bytes: &[u8],

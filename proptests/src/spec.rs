@@ -11,7 +11,10 @@ use std::cell::Cell;
 use bytes::{Bytes, BytesMut};
 
 use crate::{
-    case::{fill_header_only, probe_head, probe_head_once, probe_heads, PROBE_BYTES, PROBE_FRAMES},
+    case::{
+        fill_header_only, probe_head_bytewise, probe_head_once, probe_heads, PROBE_BYTES,
+        PROBE_FRAMES,
+    },
     chunk::{mark_head_frames, Cut, Layout},
     drive::{feed, quietly, ReadLimit, Run, Stop, When},
     failure::Heads,
@@ -171,7 +174,7 @@ impl<I, E, D: FrameDecoder> Spec<'_, I, E, D> {
                 }
                 let head = probe_head_once(self.decoder, frame, &mut buf).or_else(|| {
                     bytewise
-                        .then(|| probe_head(self.decoder, frame, CUT_PROBE_BYTES))
+                        .then(|| probe_head_bytewise(self.decoder, frame, CUT_PROBE_BYTES))
                         .flatten()
                 });
                 seen |= head.is_some();
