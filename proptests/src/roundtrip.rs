@@ -91,19 +91,32 @@ where
             spec.max_items(expected.len(), stream.len()),
         )?;
         let clean = matches!(run.stop, Stop::Clean);
-        let reads = run.reads.clone();
         let largest = run.largest_read(stream.len());
-        let stop = run.stop;
-        let when = run.when;
-        let consumed = run.consumed;
-        let (items, last) = spec.merged(run.items);
+        let Run {
+            items,
+            consumed,
+            when,
+            stop,
+            reads,
+        } = run;
+        let merging = spec.merge.is_some();
+        let (items, last) = spec.merged(items);
         let first_bad = spec.first_difference(&items, expected);
         let passed = first_bad.is_none() && items.len() == expected.len() && clean;
         Some(Outcome {
             run: Run {
                 items,
-                consumed: last.iter().map(|&i| consumed[i]).collect(),
-                when: last.iter().map(|&i| when[i]).collect(),
+                // Without a merge every item is its own last piece.
+                consumed: if merging {
+                    last.iter().map(|&i| consumed[i]).collect()
+                } else {
+                    consumed
+                },
+                when: if merging {
+                    last.iter().map(|&i| when[i]).collect()
+                } else {
+                    when
+                },
                 stop,
                 reads,
             },
