@@ -685,7 +685,23 @@ where
         Err(failure) if counts(&failure) => failure.chunking().cloned().unwrap_or(chunking),
         _ => return (bytes.to_vec(), chunking),
     };
-    let fails = |(s, c): &(Bytes, Chunking)| pair(spec, s, c).is_err_and(|f| counts(&f));
+    // A candidate that hangs is kept as the one to report, and nothing
+    // after it counts: past a hang the worker is gone, and every later
+    // decode would "hang" at once without showing anything.
+    let hung = std::cell::Cell::new(false);
+    let fails = |(s, c): &(Bytes, Chunking)| {
+        if hung.get() {
+            return false;
+        }
+        match pair(spec, s, c) {
+            Ok(()) => false,
+            Err(f) if matches!(f.kind(), FailureKind::Hung { .. }) => {
+                hung.set(true);
+                true
+            }
+            Err(f) => counts(&f),
+        }
+    };
     let simpler = |(s, c): &(Bytes, Chunking)| {
         let mut out = Vec::new();
         let len = s.len();
@@ -700,10 +716,11 @@ where
             step /= 2;
         }
         // Fewest reads: the chunking as explicit points, one dropped at a
-        // time (the boundaries as the whole decode of `s` found them).
-        if let Ok(whole) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut d = (spec.decoder)();
-            crate::drive::feed(&mut d, s, &[], ReadLimit::Unlimited, s.len() + 1).consumed
+        // time (the boundaries as the whole decode of `s` found them). The
+        // decode runs where the spec says, so a decoder that hangs on `s`
+        // stops at the time limit and only this reduction step is skipped.
+        if let Ok(Some(whole)) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_on(spec, s, &[]).map(|run| run.consumed)
         })) {
             let mut ends: Vec<usize> = whole.into_iter().filter(|&e| e <= len).collect();
             ends.dedup();
