@@ -6,16 +6,22 @@
 //! The fuzz crate's allocation limit (`framecheck_fuzz::alloc`) makes the
 //! oversized reservation a crash, with or without a sanitizer. Built only
 //! with `--features planted-bug` (see `ci/fuzz-selftest.sh`).
+//!
+//! The header model's own memory bound (`FailureKind::Memory`) also sees a
+//! claimed reservation once it is made, for claims under the allocation
+//! limit; this target passes those, so that what stops the run is always
+//! the allocation limit it tests, whichever claim the fuzzer tries first.
 #![no_main]
 
 use framecheck_codec::HeaderCodec;
-use framecheck_codec_fuzz::header::{check, HeaderCase};
+use framecheck_codec_fuzz::header::{check, FailureKind, HeaderCase};
 use framecheck_fuzz::planted::ReservesClaimedBody;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|case: HeaderCase| {
     let make = |limits| ReservesClaimedBody(HeaderCodec::with_limits(limits));
-    if let Err(failure) = check(&case, make) {
-        panic!("{failure}");
+    match check(&case, make) {
+        Err(failure) if !matches!(failure.kind, FailureKind::Memory { .. }) => panic!("{failure}"),
+        _ => {}
     }
 });

@@ -53,7 +53,12 @@ impl Decoder for ReservesClaimedBody {
                 let header = src.get(4..).and_then(|rest| rest.get(..header_len));
                 if let Some(Ok(header)) = header.map(Header::parse) {
                     // The bug: the body limit is checked only after this.
-                    src.reserve(usize::try_from(header.data_size).unwrap_or(usize::MAX));
+                    // (Clamped to what a `Vec` may hold, so that the
+                    // reservation always reaches the allocator instead of
+                    // panicking as a capacity overflow first.)
+                    let most = isize::MAX.unsigned_abs() - src.len();
+                    let claimed = usize::try_from(header.data_size).unwrap_or(usize::MAX);
+                    src.reserve(claimed.min(most));
                 }
             }
         }
