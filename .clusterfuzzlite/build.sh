@@ -53,6 +53,7 @@ if [ "$config" = coverage ]; then
   bin_dir="fuzz/target/$triple/release"
 else
   read -r -a flags <<<"$(fuzz_build_flags "$config")"
+  fuzz_scope_env
   cargo "${toolchain[@]}" fuzz build "${flags[@]}"
   bin_dir="$(fuzz_bin_dir "$config" "$triple")"
 fi

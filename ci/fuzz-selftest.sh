@@ -62,6 +62,10 @@ if [ "${1:-}" = "--asan" ]; then
   exit 0
 fi
 
+# shellcheck source=fuzz/options.sh
+. fuzz/options.sh
+# The coverage scope of the other fuzz builds (fuzz/options.sh).
+fuzz_scope_env
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "==> installing cargo-fuzz (cargo install cargo-fuzz --locked)"
   cargo install cargo-fuzz --locked

@@ -97,6 +97,9 @@ fi
 
 # shellcheck source=fuzz/options.sh
 . fuzz/options.sh
+# Every cargo fuzz command below (build, tmin, cmin, coverage) builds with
+# the same coverage scope, so none rebuilds what another built.
+fuzz_scope_env
 malloc_mb="$FUZZ_MALLOC_MB"
 rss_mb="$FUZZ_RSS_MB"
 timeout_s="$FUZZ_TIMEOUT"
@@ -169,7 +172,7 @@ build() { # config; sets build_flags and bin_dir
   read -r -a build_flags <<<"$(fuzz_build_flags "$1")"
   [ -n "$features" ] && build_flags+=(--features "$features")
   bin_dir="$(fuzz_bin_dir "$1" "$triple")"
-  say "build ($1): cargo ${toolchain[*]} fuzz build ${build_flags[*]}"
+  say "build ($1): cargo ${toolchain[*]} fuzz build ${build_flags[*]} (no coverage in: $FUZZ_UNINSTRUMENTED)"
   cargo "${toolchain[@]}" fuzz build "${build_flags[@]}"
   say "built in $((SECONDS - started)) s"
 }
