@@ -175,6 +175,32 @@ build() { # config; sets build_flags and bin_dir
   say "build ($1): cargo ${toolchain[*]} fuzz build ${build_flags[*]} (no coverage in: $FUZZ_UNINSTRUMENTED)"
   cargo "${toolchain[@]}" fuzz build "${build_flags[@]}"
   say "built in $((SECONDS - started)) s"
+  check_scope
+}
+
+# The coverage scope took effect: `decode` (the oracle, uninstrumented)
+# has about as many coverage counters as `decode_plain` (no oracle), not
+# twice as many, as when the oracle was instrumented. A build that cargo
+# reused from before the scope, or a renamed crate, fails here.
+check_scope() {
+  case " $FUZZ_UNINSTRUMENTED " in *" decode "*) ;; *) return 0 ;; esac
+  [ -x "$bin_dir/decode" ] && [ -x "$bin_dir/decode_plain" ] || return 0
+  local empty counts
+  empty="$(mktemp -d)"
+  counts="$(for t in decode decode_plain; do
+    "$bin_dir/$t" -runs=0 "$empty" 2>&1 | sed -n 's/^INFO: Loaded 1 modules *(\([0-9]*\) inline 8-bit counters.*/\1/p' | head -n1
+  done | tr '\n' ' ')"
+  rmdir "$empty"
+  read -r oracle plain <<<"$counts"
+  if [ -z "${oracle:-}" ] || [ -z "${plain:-}" ]; then
+    echo "fuzz.sh: could not read the coverage counters of decode and decode_plain" >&2
+    exit 1
+  fi
+  say "coverage counters: decode $oracle, decode_plain $plain"
+  if [ $((oracle * 4)) -gt $((plain * 5)) ]; then
+    echo "fuzz.sh: decode has $oracle coverage counters against decode_plain's $plain: the oracle is instrumented (fuzz/options.sh, FUZZ_UNINSTRUMENTED); rebuild from a clean fuzz/target" >&2
+    exit 1
+  fi
 }
 
 # Extra libFuzzer flags per target: the dictionary where the input is text.
