@@ -35,10 +35,13 @@
 #                    print per-file line coverage of codec/ and the targets;
 #                    HTML-free detail: `llvm-cov show` on the printed paths
 #   --speed          instead of fuzzing: build both configurations and fuzz
-#                    each target from a copy of its committed seeds for SECS
-#                    (-seed=1) in each; exec/s is executions per CPU second of
-#                    the fuzzing process, so other load on the machine skews
-#                    it less than wall time would. Then replays the corpus the
+#                    each target from a copy of its committed seeds for SECS,
+#                    FUZZ_SPEED_RUNS times (default 3, -seed=1, 2, ...) in
+#                    each; exec/s is executions per CPU second of the fuzzing
+#                    process, so other load on the machine skews it less than
+#                    wall time would, and each figure is the median of the
+#                    runs (one run moves by 10-20% with what it happens to
+#                    find). Then replays the corpus the first
 #                    full-speed `decode` run grew through `decode` (the
 #                    oracle) and `decode_plain` (one plain decode), each input
 #                    500 times, side by side: the oracle's cost per input.
@@ -52,6 +55,7 @@
 #     also exported to the fuzz processes.
 #   -rss_limit_mb (FUZZ_RSS_MB, default 1536), -timeout (FUZZ_TIMEOUT, 10 s).
 # Also: FUZZ_PARALLEL (targets at once; default nproc with --smoke, else 1),
+# FUZZ_SPEED_RUNS (--speed: runs per target and build, default 3),
 # FUZZ_CODEGEN_UNITS (ASan build only; default 16, for faster builds).
 #
 # Corpora: fuzz/corpus/<target>/ holds the small committed seeds, named by
@@ -68,6 +72,7 @@ features=""
 replay_only=0
 coverage=0
 speed=0
+speed_runs="${FUZZ_SPEED_RUNS:-3}"
 config=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -225,20 +230,23 @@ if [ "$speed" -eq 1 ]; then
   for cfg in asan fast; do
     build "$cfg"
     for t in $targets; do
-      mkdir -p "$work/$cfg/$t"
-      cp "$(seed_dir "$t")"/* "$work/$cfg/$t/"
-      log="$work/$cfg-$t.log"
-      # shellcheck disable=SC2046
-      { time "$bin_dir/$t" "$work/$cfg/$t" -max_total_time="$secs" -seed=1 "${limits[@]}" \
-        -print_final_stats=1 $(target_flags "$t") >"$log" 2>&1; } 2>"$work/$cfg-$t.cpu" || {
-        tail -n 30 "$log"
-        echo "fuzz.sh: $t ($cfg) failed while measuring; replay its findings with ci/fuzz.sh --targets $t" >&2
-        exit 1
-      }
-      runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
-      cpu="$(cpu_of "$work/$cfg-$t.cpu")"
-      printf '%s\t%s\t%s\t%s\n' "$t" "$cfg" "$runs" "$cpu" >>"$rows"
-      say "$t ($cfg): $runs runs in ${secs}s, $cpu CPU s: $(awk -v r="$runs" -v c="$cpu" 'BEGIN {printf "%d", r / c}') exec/s"
+      for rep in $(seq 1 "$speed_runs"); do
+        corpus="$work/$cfg/$t-$rep"
+        mkdir -p "$corpus"
+        cp "$(seed_dir "$t")"/* "$corpus/"
+        log="$work/$cfg-$t-$rep.log"
+        # shellcheck disable=SC2046
+        { time "$bin_dir/$t" "$corpus" -max_total_time="$secs" -seed="$rep" "${limits[@]}" \
+          -print_final_stats=1 $(target_flags "$t") >"$log" 2>&1; } 2>"$log.cpu" || {
+          tail -n 30 "$log"
+          echo "fuzz.sh: $t ($cfg) failed while measuring; replay its findings with ci/fuzz.sh --targets $t" >&2
+          exit 1
+        }
+        runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
+        cpu="$(cpu_of "$log.cpu")"
+        printf '%s\t%s\t%s\t%s\n' "$t" "$cfg" "$runs" "$cpu" >>"$rows"
+        say "$t ($cfg, run $rep of $speed_runs): $runs runs in ${secs}s, $cpu CPU s: $(awk -v r="$runs" -v c="$cpu" 'BEGIN {printf "%d", r / c}') exec/s"
+      done
     done
   done
   # The oracle against a plain decode, over the same inputs: the corpus the
@@ -246,7 +254,7 @@ if [ "$speed" -eq 1 ]; then
   ratio_line=""
   if [[ " $targets " == *" decode "* ]] && [ -x "$bin_dir/decode_plain" ]; then
     replays=500
-    inputs=("$work/fast/decode"/*)
+    inputs=("$work/fast/decode-1"/*)
     for t in decode decode_plain; do
       { time "$bin_dir/$t" -runs="$replays" "${limits[@]}" "${inputs[@]}" \
         >"$work/replay-$t.log" 2>&1; } 2>"$work/replay-$t.cpu" || {
@@ -260,11 +268,17 @@ if [ "$speed" -eq 1 ]; then
   python3 - "$rows" "$secs" "$machine" "$ratio_line" target/fuzz-speed.json <<'PY'
 import json, sys
 rows, secs, machine, ratio, path = sys.argv[1:6]
-targets = []
+import statistics
+targets, by_key = [], {}
 for line in open(rows):
     target, config, runs, cpu = line.split("\t")
-    targets.append({"target": target, "config": config,
-                    "execs_per_sec": round(int(runs) / float(cpu)), "seconds": int(secs)})
+    if (target, config) not in by_key:
+        by_key[(target, config)] = {"target": target, "config": config, "seconds": int(secs), "runs": []}
+        targets.append(by_key[(target, config)])
+    by_key[(target, config)]["runs"].append(round(int(runs) / float(cpu)))
+for t in targets:
+    t["execs_per_sec"] = round(statistics.median(t["runs"]))
+    print(f"==> {t['target']} ({t['config']}): median {t['execs_per_sec']} exec/s of {t['runs']}")
 out = {"machine": machine, "targets": targets}
 if ratio:
     inputs, replays, oracle_cpu, plain_cpu = ratio.split("\t")

@@ -4,10 +4,17 @@
 //! ```text
 //! {"machine": "...",
 //!  "targets": [{"target": "decode", "config": "asan" | "fast",
-//!               "execs_per_sec": 123456, "seconds": 10}, ...],
+//!               "execs_per_sec": 123456, "seconds": 10,
+//!               "runs": [120000, 123456, 130000]}, ...],
 //!  "oracle_vs_plain": {"oracle_target": "decode", "plain_target": "decode_plain",
 //!                      "oracle_execs_per_sec": N, "plain_execs_per_sec": M, "ratio": R}}
 //! ```
+//!
+//! `execs_per_sec` is the median of `runs`, one figure per fuzzing run
+//! (each from the committed seeds, with its own `-seed`): a run's rate
+//! depends on what it happens to find, so one run alone moves by 10-20%.
+//! The report shows the range beside the median, and a target counts as met
+//! only when every run met it. Files without `runs` (one run) still load.
 //!
 //! The report renders it when the file is there and says the speed was not
 //! measured when it is not; `ci/bench-report.sh` deletes the file before a
@@ -46,10 +53,53 @@ pub struct TargetSpeed {
     pub target: String,
     /// [`ASAN`] or [`FAST`].
     pub config: String,
-    /// Executions per second libFuzzer reported.
+    /// Executions per CPU second: the median of [`TargetSpeed::runs`].
     pub execs_per_sec: f64,
-    /// How long it ran.
+    /// How long each run fuzzed.
     pub seconds: f64,
+    /// Each run's executions per CPU second (empty in files from before
+    /// repeated runs: then `execs_per_sec` is the one run).
+    #[serde(default)]
+    pub runs: Vec<f64>,
+}
+
+impl TargetSpeed {
+    /// Each run's rate: [`TargetSpeed::runs`], or the one figure when the
+    /// file has no runs.
+    pub fn rates(&self) -> Vec<f64> {
+        if self.runs.is_empty() {
+            vec![self.execs_per_sec]
+        } else {
+            self.runs.clone()
+        }
+    }
+
+    /// The median, with the range of the runs when there was more than one:
+    /// `190 700 (185 000–196 000)`.
+    pub fn shown(&self) -> String {
+        let rates = self.rates();
+        let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = rates.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if rates.len() > 1 {
+            format!(
+                "{} ({}–{})",
+                fmt::rate(self.execs_per_sec),
+                fmt::rate(lo),
+                fmt::rate(hi)
+            )
+        } else {
+            fmt::rate(self.execs_per_sec)
+        }
+    }
+
+    /// How many runs reached `at_least`, of how many.
+    pub fn reached(&self, at_least: f64) -> (usize, usize) {
+        let rates = self.rates();
+        (
+            rates.iter().filter(|&&r| r >= at_least).count(),
+            rates.len(),
+        )
+    }
 }
 
 /// The oracle's cost against a plain decode-only target.
@@ -106,11 +156,18 @@ pub fn load(path: &Path) -> io::Result<Option<FuzzSpeed>> {
 }
 
 impl FuzzSpeed {
-    fn rate(&self, target: &str, config: &str) -> Option<f64> {
+    fn entry(&self, target: &str, config: &str) -> Option<&TargetSpeed> {
         self.targets
             .iter()
             .find(|t| t.target == target && t.config == config)
-            .map(|t| t.execs_per_sec)
+    }
+
+    /// How many fuzzing runs each figure is the median of (the most any
+    /// entry has), and how long each ran: for the report's prose.
+    pub fn runs_and_seconds(&self) -> (usize, f64) {
+        let runs = self.targets.iter().map(|t| t.rates().len()).max();
+        let seconds = self.targets.first().map_or(0.0, |t| t.seconds);
+        (runs.unwrap_or(0), seconds)
     }
 
     /// One row per target (in the file's order): exec/s with ASan, without,
@@ -128,19 +185,21 @@ impl FuzzSpeed {
                 continue;
             }
             seen.push(&entry.target);
-            let asan = self.rate(&entry.target, ASAN);
-            let fast = self.rate(&entry.target, FAST);
+            let asan = self.entry(&entry.target, ASAN);
+            let fast = self.entry(&entry.target, FAST);
             t.row([
                 format!("`{}`", entry.target),
-                asan.map_or(fmt::MISSING.into(), fmt::rate),
-                fast.map_or(fmt::MISSING.into(), fmt::rate),
-                fmt::ratio(fast, asan),
+                asan.map_or(fmt::MISSING.into(), TargetSpeed::shown),
+                fast.map_or(fmt::MISSING.into(), TargetSpeed::shown),
+                fmt::ratio(fast.map(|f| f.execs_per_sec), asan.map(|a| a.execs_per_sec)),
             ]);
         }
         t
     }
 
-    /// The targets, checked: what was set, what was measured, met or not.
+    /// The targets, checked: what was set, what was measured, and whether
+    /// every run met it (`yes`), none did (`**no**`) or only some
+    /// (`**in 2 of 3 runs**`).
     pub fn checks(&self) -> Table {
         let mut t = Table::new([
             ("check", Align::Left),
@@ -149,12 +208,18 @@ impl FuzzSpeed {
             ("met", Align::Left),
         ]);
         for (target, config, at_least) in TARGETS {
-            let got = self.rate(target, config);
+            let got = self.entry(target, config);
+            let verdict = match got.map(|g| g.reached(at_least)) {
+                None => met(None).to_owned(),
+                Some((k, n)) if k == n => met(Some(true)).to_owned(),
+                Some((0, _)) => met(Some(false)).to_owned(),
+                Some((k, n)) => format!("**in {k} of {n} runs**"),
+            };
             t.row([
                 format!("`{target}` without sanitizer, exec/s"),
-                got.map_or(fmt::MISSING.into(), fmt::rate),
+                got.map_or(fmt::MISSING.into(), TargetSpeed::shown),
                 format!("≥ {}", fmt::rate(at_least)),
-                met(got.map(|g| g >= at_least)).into(),
+                verdict,
             ]);
         }
         if let Some(o) = &self.oracle_vs_plain {
@@ -190,7 +255,9 @@ mod tests {
         "targets": [
             {"target": "decode", "config": "asan", "execs_per_sec": 12400, "seconds": 10},
             {"target": "decode", "config": "fast", "execs_per_sec": 310000, "seconds": 10},
-            {"target": "header", "config": "fast", "execs_per_sec": 40000, "seconds": 10}],
+            {"target": "header", "config": "fast", "execs_per_sec": 40000, "seconds": 10},
+            {"target": "roundtrip", "config": "fast", "execs_per_sec": 52000, "seconds": 10,
+             "runs": [47000, 52000, 55000]}],
         "oracle_vs_plain": {"oracle_target": "decode", "plain_target": "decode_plain",
             "oracle_execs_per_sec": 100000, "plain_execs_per_sec": 250000, "ratio": 2.5}}"#;
 
@@ -203,6 +270,10 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("| `header` | – | 40 000 | – |"), "{table}");
+        assert!(
+            table.contains("| `roundtrip` | – | 52 000 (47 000–55 000) | – |"),
+            "{table}"
+        );
         let checks = f.checks().markdown();
         assert!(
             checks.contains("| `decode` without sanitizer, exec/s | 310 000 | ≥ 300 000 | yes |"),
@@ -213,7 +284,9 @@ mod tests {
             "{checks}"
         );
         assert!(
-            checks.contains("| `roundtrip` without sanitizer, exec/s | – | ≥ 50 000 | not run |"),
+            checks.contains(
+                "| `roundtrip` without sanitizer, exec/s | 52 000 (47 000–55 000) | ≥ 50 000 | **in 2 of 3 runs** |"
+            ),
             "{checks}"
         );
         assert!(
@@ -236,7 +309,43 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         assert!(err.to_string().contains("fuzz-speed.json"), "{err}");
-        assert_eq!(ok.targets.len(), 3);
+        assert_eq!(ok.targets.len(), 4);
+        assert_eq!(ok.runs_and_seconds(), (3, 10.0));
+    }
+
+    #[test]
+    fn a_target_met_in_every_run_or_in_none() {
+        let mut f: FuzzSpeed = serde_json::from_str(FILE).unwrap();
+        f.targets.push(TargetSpeed {
+            target: "decode".into(),
+            config: FAST.into(),
+            execs_per_sec: 0.0,
+            seconds: 10.0,
+            runs: vec![],
+        });
+        let roundtrip = f
+            .targets
+            .iter_mut()
+            .find(|t| t.target == "roundtrip")
+            .unwrap();
+        roundtrip.runs = vec![51_000.0, 52_000.0, 60_000.0];
+        let checks = f.checks().markdown();
+        assert!(
+            checks.contains("| 52 000 (51 000–60 000) | ≥ 50 000 | yes |"),
+            "{checks}"
+        );
+        let roundtrip = f
+            .targets
+            .iter_mut()
+            .find(|t| t.target == "roundtrip")
+            .unwrap();
+        roundtrip.runs = vec![41_000.0, 42_000.0, 49_999.0];
+        roundtrip.execs_per_sec = 42_000.0;
+        let checks = f.checks().markdown();
+        assert!(
+            checks.contains("| 42 000 (41 000–50 000) | ≥ 50 000 | **no** |"),
+            "{checks}"
+        );
     }
 
     #[test]

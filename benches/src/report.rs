@@ -509,6 +509,10 @@ struct CodecNotes {
 #[derive(Serialize)]
 struct Fuzz {
     machine: String,
+    /// How many fuzzing runs each figure is the median of.
+    runs: usize,
+    /// How long each run fuzzed, in seconds.
+    seconds: String,
     table: String,
     checks: String,
 }
@@ -909,10 +913,15 @@ pub fn render(inputs: &Inputs<'_>, charts: &[ChartFile]) -> Result<String, Strin
         codec: codec(inputs, charts),
         codec_notes: codec_notes(r),
         harness: harness(r, charts),
-        fuzz: inputs.fuzz.map(|f| Fuzz {
-            machine: f.machine.clone(),
-            table: f.table().markdown(),
-            checks: f.checks().markdown(),
+        fuzz: inputs.fuzz.map(|f| {
+            let (runs, seconds) = f.runs_and_seconds();
+            Fuzz {
+                machine: f.machine.clone(),
+                runs,
+                seconds: format!("{seconds:.0}"),
+                table: f.table().markdown(),
+                checks: f.checks().markdown(),
+            }
         }),
         fuzz_note: inputs.fuzz_note.filter(|n| !n.is_empty()),
     };
@@ -1180,12 +1189,14 @@ mod tests {
                     config: fuzz_speed::ASAN.into(),
                     execs_per_sec: 12_400.0,
                     seconds: 10.0,
+                    runs: vec![],
                 },
                 TargetSpeed {
                     target: "decode".into(),
                     config: fuzz_speed::FAST.into(),
                     execs_per_sec: 140_000.0,
                     seconds: 10.0,
+                    runs: vec![130_000.0, 140_000.0, 150_000.0],
                 },
             ],
             oracle_vs_plain: None,
@@ -1194,9 +1205,16 @@ mod tests {
         let (results, latencies, ratios) = (Vec::new(), LatencyFile::new(), RatioFile::new());
         let md = render(&inputs(&results, &latencies, &ratios, Some(&fuzz), &m), &[]).unwrap();
         assert!(md.contains("in this run, on AMD EPYC, 2 CPUs"), "{md}");
-        assert!(md.contains("| `decode` | 12 400 | 140 000 | 11× |"), "{md}");
         assert!(
-            md.contains("| `decode` without sanitizer, exec/s | 140 000 | ≥ 300 000 | **no** |"),
+            md.contains("| `decode` | 12 400 | 140 000 (130 000–150 000) | 11× |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `decode` without sanitizer, exec/s | 140 000 (130 000–150 000) | ≥ 300 000 | **no** |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("the median of 3 fuzzing runs of 10 s each"),
             "{md}"
         );
         assert!(!md.contains("Not measured in this run"), "{md}");
