@@ -66,11 +66,11 @@ pub struct TargetSpeed {
 impl TargetSpeed {
     /// Each run's rate: [`TargetSpeed::runs`], or the one figure when the
     /// file has no runs.
-    pub fn rates(&self) -> Vec<f64> {
+    pub fn rates(&self) -> &[f64] {
         if self.runs.is_empty() {
-            vec![self.execs_per_sec]
+            std::slice::from_ref(&self.execs_per_sec)
         } else {
-            self.runs.clone()
+            &self.runs
         }
     }
 
